@@ -1,0 +1,300 @@
+"""The ``huiqi`` command: check a profile, screen many, list and lint the rule pack."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from .errors import problem_from_validation
+from .i18n import OUTCOMES, pick
+
+app = typer.Typer(
+    help="惠企 huiqi — 科技惠企政策资格判定 / eligibility rules engine",
+    no_args_is_help=True,
+    add_completion=False,
+)
+rules_app = typer.Typer(help="规则包 / the rule pack", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+out = Console()
+err = Console(stderr=True)
+
+OUTCOME_STYLE = {
+    "eligible": "green",
+    "ineligible": "red",
+    "needs_review": "yellow",
+    "undetermined": "magenta",
+    "not_applicable": "dim",
+}
+STATUS_MARK = {
+    "met": "[green]✔[/]",
+    "unmet": "[red]✘[/]",
+    "unknown": "[magenta]?[/]",
+    "manual_review": "[yellow]![/]",
+}
+
+
+def _engine():
+    from .evaluate import Engine
+
+    return Engine()
+
+
+def _date(value: str | None, name: str = "--as-of") -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        err.print(f"[red]{name} 应为 YYYY-MM-DD 格式的日期，收到 {value!r} / expected a date YYYY-MM-DD[/]")
+        raise typer.Exit(2) from None
+
+
+def _fail(msg: str, code: int = 2):
+    err.print(f"[red]{msg}[/]")
+    raise typer.Exit(code)
+
+
+@app.command()
+def check(
+    profile: Annotated[
+        Path, typer.Argument(help="企业画像 JSON 文件（或含 profile 与 as_of 的请求体）/ profile JSON")
+    ],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="评估日期 YYYY-MM-DD（默认取文件中的 as_of 或今天）")
+    ] = None,
+    measure: Annotated[
+        list[str] | None, typer.Option("--measure", "-m", help="只评估这些措施 / only these measure ids")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="输出契约格式的 JSON / print the contract's JSON")
+    ] = False,
+    lang: Annotated[str, typer.Option("--lang", help="zh 或 en")] = "zh",
+) -> None:
+    """评估一家企业 / evaluate one enterprise profile."""
+    from .evaluate import UnknownMeasure
+
+    if lang not in ("zh", "en"):
+        _fail("--lang 只能是 zh 或 en / --lang must be zh or en")
+    try:
+        data = json.loads(profile.read_text(encoding="utf-8-sig"), parse_constant=_reject_constant)
+    except FileNotFoundError:
+        _fail(f"找不到文件 {profile} / file not found")
+    except (json.JSONDecodeError, ValueError) as e:
+        _fail(f"{profile} 不是有效的 JSON：{e} / not valid JSON")
+    if isinstance(data, dict) and "profile" in data:
+        as_of = as_of or data.get("as_of")
+        data = data["profile"]
+    day = _date(as_of)
+    engine = _engine()
+    try:
+        result = engine.evaluate(data, day, measure or None, lang)
+    except ValidationError as e:
+        problem = problem_from_validation(e, lang)
+        if as_json:
+            out.print_json(data=problem)
+        else:
+            err.print(f"[red]{problem['title']}[/]")
+            for item in problem["errors"]:
+                err.print(f"  [bold]{item['field']}[/]: {item['message']}")
+        raise typer.Exit(1) from None
+    except UnknownMeasure as e:
+        _fail(f"未知措施 / unknown measure: {', '.join(e.ids)}（huiqi measures 列出全部 / lists them all）")
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+        return
+    render(result, lang)
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not allowed (NaN/Infinity)")
+
+
+def render(result: dict, lang: str = "zh") -> None:
+    en = lang == "en"
+    title = f"{result.get('name') or ''} {result['credit_code']}".strip()
+    out.print(
+        f"[bold]{title}[/]  评估日 / as of {result['as_of']}  规则包 / rule pack {result['rule_pack_version']}"
+    )
+    table = Table(show_lines=True)
+    table.add_column("措施 / measure" if not en else "measure")
+    table.add_column("对象" if not en else "subject")
+    table.add_column("结论" if not en else "outcome")
+    table.add_column("说明" if not en else "why")
+    for r in result["results"]:
+        subject = r["subject"]
+        subj = (
+            ("企业" if not en else "enterprise")
+            if subject["kind"] == "enterprise"
+            else f"{'项目' if not en else 'project'} {subject.get('id') or '—'}"
+        )
+        lines = []
+        for c in r["criteria"]:
+            if c["kind"] != "criterion" or c["status"] == "met":
+                continue
+            line = f"{STATUS_MARK[c['status']]} {c['explanation']}"
+            if c.get("remedy"):
+                line += f"\n   → {c['remedy']}"
+            lines.append(line)
+        if r.get("benefit"):
+            b = r["benefit"]
+            bits = [b["description"]]
+            if b.get("tier_label"):
+                bits.append(b["tier_label"])
+            if b.get("amount_display"):
+                bits.append(b["amount_display"])
+            if b.get("provisional"):
+                bits.append("（暂定参数）" if not en else "(provisional)")
+            lines.append("🎁 " + " ".join(bits))
+        if r.get("not_stackable_with"):
+            lines.append(
+                ("不可与以下措施叠加：" if not en else "not stackable with: ")
+                + ", ".join(r["not_stackable_with"])
+            )
+        if not lines:
+            lines.append(r.get("explanation", ""))
+        style = OUTCOME_STYLE[r["outcome"]]
+        table.add_row(
+            f"{r['title']}\n[dim]{r['measure_id']}[/]",
+            subj,
+            f"[{style}]{r['outcome_label']}[/]",
+            "\n".join(lines),
+        )
+    out.print(table)
+    if result["missing_facts"]:
+        out.print(
+            "[bold]"
+            + ("待补充的信息（按影响的结论数排序）" if not en else "Missing facts (most decisive first)")
+            + "[/]"
+        )
+        for m in result["missing_facts"]:
+            out.print(
+                f"  • {m['label']} [dim]({m['path']})[/] — {'影响' if not en else 'decides'} {m['decides']}: {', '.join(m['measures'])}"
+            )
+
+
+@app.command()
+def measures(
+    lang: Annotated[str, typer.Option("--lang")] = "zh",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """列出政策措施目录 / list the catalogue of measures."""
+    from .catalogue import catalogue
+
+    engine = _engine()
+    items = catalogue(engine.pack, lang)
+    if as_json:
+        sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(title=f"规则包 / rule pack {engine.version}")
+    for col in (
+        "id",
+        "名称 / title",
+        "发文 / source",
+        "对象 / subject",
+        "状态 / status",
+        "有效期 / in force",
+    ):
+        table.add_column(col)
+    for m in items:
+        window = f"{m['effective']['from']} – {m['effective'].get('to') or '…'}"
+        table.add_row(
+            m["id"],
+            m["title"],
+            f"{m['source']['document']} {m['source']['clause']}",
+            m["subject"],
+            m["status"],
+            window,
+        )
+    out.print(table)
+
+
+@app.command()
+def screen(
+    input: Annotated[Path, typer.Argument(help="JSONL：每行一个企业画像（或 {profile, as_of}）")],
+    as_of: Annotated[str, typer.Option("--as-of", help="评估日期 YYYY-MM-DD")],
+    out_path: Annotated[Path, typer.Option("--out", help="输出 JSONL")],
+    measure: Annotated[list[str] | None, typer.Option("--measure", "-m")] = None,
+    workers: Annotated[int, typer.Option("--workers", help="进程数（默认全部核）")] = 0,
+    lang: Annotated[str, typer.Option("--lang")] = "zh",
+) -> None:
+    """批量筛查 / screen many profiles: one output line per input line."""
+    from .screen import screen_file
+
+    day = _date(as_of)
+    if not input.exists():
+        _fail(f"找不到文件 {input} / file not found")
+    summary = screen_file(input, out_path, day, measure or None, workers or None, lang, progress=True)
+    err.print(
+        f"完成 / done: {summary['lines']} 行，{summary['ok']} 成功，{summary['errors']} 错误，"
+        f"{summary['seconds']:.1f} 秒（{summary['rate']:.0f} 行/秒）→ {out_path}"
+    )
+
+
+@rules_app.command("lint")
+def rules_lint(
+    rules_dir: Annotated[Path | None, typer.Argument(help="规则目录（默认 rules/）")] = None,
+) -> None:
+    """检查规则包 / check the rule pack; exits 1 with file:line: reason on any problem."""
+    from .loader import DEFAULT_RULES_DIR, lint
+
+    pack, problems = lint(rules_dir or DEFAULT_RULES_DIR)
+    if problems:
+        for p in problems:
+            err.print(f"[red]{p.file}:{p.line}[/]: {p.reason}")
+        err.print(f"[red]{len(problems)} 个问题 / problems[/]")
+        raise typer.Exit(1)
+    assert pack is not None
+    out.print(
+        f"[green]规则包通过检查 / rule pack OK[/]: {len(pack.measures)} 项措施 / measures, 版本 / version {pack.version}"
+    )
+
+
+@rules_app.command("provisional")
+def rules_provisional(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """列出全部暂定参数及其条款 / list every provisional parameter with its clause."""
+    from .loader import load_pack
+
+    rows = load_pack().provisional()
+    if as_json:
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        return
+    table = Table(title="暂定参数（待科技局确认）/ provisional parameters")
+    for col in (
+        "措施 / measure",
+        "参数 / parameter",
+        "值 / value",
+        "单位 / unit",
+        "条款 / clause",
+        "说明 / description",
+        "起 / since",
+    ):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["measure_id"] or "(pack)",
+            r["parameter"],
+            json.dumps(r["value"], ensure_ascii=False),
+            r["unit"],
+            r["clause"],
+            r["description_zh"],
+            r["since"],
+        )
+    out.print(table)
+    out.print(f"共 {len(rows)} 项 / {len(rows)} in all")
+
+
+def outcome_word(outcome: str, lang: str) -> str:
+    return pick(OUTCOMES[outcome], lang)
+
+
+if __name__ == "__main__":
+    app()

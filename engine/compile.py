@@ -1,0 +1,364 @@
+"""Compile the rule pack, as in force on one day, into a model both backends evaluate.
+
+A compiled leaf is one criterion with its parameter resolved to the value in force. For the
+durable-rules backend each leaf becomes a *failure rule* (the negated comparison) and a
+*missing-fact rule*; a criterion that fires neither is met. Measures are packed into rulesets
+by dependency stage and subject kind, each ruleset small enough for durable-rules' limits.
+
+Encoding for durable-rules (see ../shared/notes/durable-rules.md): no floats and no date strings
+reach it. A number x becomes the integer ``2·⌊x·S⌋ + [x·S is not whole]`` with S a power of ten
+per unit; a threshold t with t·S whole becomes ``2·t·S``. The map is strictly increasing and sends
+thresholds to even numbers, so ``x op t`` ⇔ ``enc(x) op enc(t)`` for every operator, exactly.
+Dates are day numbers, booleans 0/1, strings get an ``s:`` prefix so that "10" never equals 10.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal, localcontext
+from typing import Any
+
+from . import facts as F
+from .loader import MAX_LEAVES_PER_MEASURE, Pack, dependency_order, pack_fact_specs, typed_value
+from .schema import Leaf, Measure, Op, Tiered, leaves
+
+SCALE_DIGITS = {"ratio": 12, "wan_yuan": 6, "mu": 6, "points": 6}
+DEFAULT_SCALE_DIGITS = 6
+CLAMP = 2**61
+MAX_LEAVES_PER_RULESET = 48  # plus the catch-all: well under the ~63 that may match one fact together
+
+
+class CompileError(Exception):
+    pass
+
+
+def field_name(path: str) -> str:
+    """The durable-rules field name of a fact path (dots would read as nesting)."""
+    return "f_" + path.replace(".", "__").replace("-", "_")
+
+
+def encode(spec: F.FactSpec, value: Any) -> Any:
+    if value is None:
+        return None
+    kind = spec.kind
+    if kind == "bool":
+        return 1 if value else 0
+    if kind in ("enum", "str"):
+        return "s:" + str(value)
+    if kind == "date":
+        return 2 * value.toordinal()
+    digits = SCALE_DIGITS.get(spec.unit, DEFAULT_SCALE_DIGITS)
+    with localcontext() as ctx:
+        ctx.prec = 80
+        scaled = Decimal(value).scaleb(digits)
+        whole = scaled.to_integral_value(rounding="ROUND_FLOOR")
+        enc = 2 * int(whole) + (0 if scaled == whole else 1)
+    return max(-CLAMP, min(CLAMP, enc))
+
+
+def encode_threshold(spec: F.FactSpec, value: Any, where: str) -> Any:
+    if spec.kind in ("decimal", "int"):
+        digits = SCALE_DIGITS.get(spec.unit, DEFAULT_SCALE_DIGITS)
+        scaled = Decimal(value).scaleb(digits)
+        if scaled != scaled.to_integral_value():
+            raise CompileError(f"{where}: threshold {value} has more than {digits} decimal places")
+        enc = 2 * int(scaled)
+        if abs(enc) >= CLAMP:
+            raise CompileError(f"{where}: threshold {value} is too large to compare exactly")
+        return enc
+    if spec.kind == "date":
+        day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+        return 2 * day.toordinal()
+    return encode(spec, value)
+
+
+def typed_literal(spec: F.FactSpec, value: Any) -> Any:
+    """A criterion's literal in the fact's Python type (for the plain backend and for display)."""
+    if isinstance(value, list):
+        return [typed_literal(spec, v) for v in value]
+    if spec.kind in ("decimal", "int") and not isinstance(value, bool):
+        return Decimal(str(value))
+    if spec.kind == "date" and not isinstance(value, dt.date):
+        return dt.date.fromisoformat(str(value))
+    return value
+
+
+@dataclass(slots=True)
+class CompiledLeaf:
+    idx: int
+    measure_id: str
+    node: Leaf
+    spec: F.FactSpec | None
+    expected: Any = None  # the literal or parameter value in force (typed)
+    tiers: list[tuple[Decimal | None, Decimal | None, Any]] | None = None  # (lower excl., upper incl., value)
+    by: F.FactSpec | None = None
+    param_status: str | None = None  # verified | provisional when from a parameter
+
+    @property
+    def unmet_rule(self) -> str:
+        return f"u{self.idx}"
+
+    @property
+    def missing_rule(self) -> str:
+        return f"m{self.idx}"
+
+    def expected_for(self, by_value: Any) -> Any:
+        """The threshold that applies: for tiered parameters, the band picked by ``by_value``."""
+        if self.tiers is None:
+            return self.expected
+        for lower, upper, value in self.tiers:
+            if (lower is None or by_value > lower) and (upper is None or by_value <= upper):
+                return value
+        raise AssertionError("tiers cover every value")
+
+
+@dataclass
+class CompiledMeasure:
+    measure: Measure
+    leaves: list[CompiledLeaf]
+    params: dict[str, Any]  # name -> typed value in force
+    param_status: dict[str, str]
+    stage: int
+
+    @property
+    def id(self) -> str:
+        return self.measure.id
+
+
+@dataclass
+class RuleGroup:
+    """Measures of one stage and subject kind evaluated by one durable-rules ruleset."""
+
+    name: str
+    stage: int
+    subject: str
+    measure_ids: list[str]
+    leaves: list[CompiledLeaf]
+    fact_paths: list[str]  # every fact a subject fact must carry for this group
+    definition: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CompiledPack:
+    pack: Pack
+    key: tuple
+    as_of_epoch: dt.date
+    measures: dict[str, CompiledMeasure]
+    stages: list[list[str]]
+    groups: list[RuleGroup]
+    leaves: list[CompiledLeaf]
+    specs: dict[str, F.FactSpec]
+    pack_params: dict[str, Any]
+    overrides: dict[str, Any]
+
+    @property
+    def version(self) -> str:
+        if not self.overrides:
+            return self.pack.version
+        return self.pack.version + "+override"
+
+
+_names = itertools.count(1)
+
+
+def _negated(fname: str, op: Op, enc: Any) -> dict:
+    if op is Op.gte:
+        return {"$lt": {fname: enc}}
+    if op is Op.gt:
+        return {"$lte": {fname: enc}}
+    if op is Op.lte:
+        return {"$gt": {fname: enc}}
+    if op is Op.lt:
+        return {"$gte": {fname: enc}}
+    if op is Op.eq:
+        return {"$neq": {fname: enc}}
+    if op is Op.ne:
+        return {fname: enc}
+    if op is Op.in_:
+        conds = [{"$neq": {fname: e}} for e in enc]
+        return conds[0] if len(conds) == 1 else {"$and": conds}
+    if op is Op.not_in:
+        conds = [{fname: e} for e in enc]
+        return conds[0] if len(conds) == 1 else {"$or": conds}
+    raise CompileError(f"operator {op} has no failure rule")
+
+
+def _missing(fname: str) -> dict:
+    # anchored on t=1: the session's own state document (sid, id, $s) lacks every field and
+    # would otherwise match each $nex condition
+    return {"$and": [{"t": 1}, {"$nex": {fname: 1}}]}
+
+
+def _durable_rules(leaf: CompiledLeaf) -> dict[str, Any]:
+    node = leaf.node
+    if node.op is Op.manual:
+        return {}
+    spec = leaf.spec
+    assert spec is not None
+    fname = field_name(spec.path)
+    where = f"{leaf.measure_id}/{node.id}"
+
+    def enc_expected(value: Any) -> Any:
+        if isinstance(value, list):
+            return [encode_threshold(spec, v, where) for v in value]
+        return encode_threshold(spec, value, where)
+
+    rules: dict[str, Any] = {}
+    if leaf.tiers is None:
+        rules[leaf.unmet_rule] = {"all": [{"m": _negated(fname, node.op, enc_expected(leaf.expected))}]}
+        rules[leaf.missing_rule] = {"all": [{"m": _missing(fname)}]}
+        return rules
+    by = leaf.by
+    assert by is not None
+    bname = field_name(by.path)
+    for k, (lower, upper, value) in enumerate(leaf.tiers):
+        band = []
+        if lower is not None:
+            band.append({"$gt": {bname: encode_threshold(by, lower, where)}})
+        if upper is not None:
+            band.append({"$lte": {bname: encode_threshold(by, upper, where)}})
+        conds = [*band, _negated(fname, node.op, enc_expected(value))]
+        rules[f"{leaf.unmet_rule}_{k}"] = {"all": [{"m": {"$and": conds} if len(conds) > 1 else conds[0]}]}
+    rules[leaf.missing_rule] = {"all": [{"m": _missing(fname)}]}
+    rules[leaf.missing_rule + "_by"] = {"all": [{"m": _missing(bname)}]}
+    return rules
+
+
+def compile_pack(pack: Pack, as_of: dt.date, overrides: dict[str, Any] | None = None) -> CompiledPack:
+    """``overrides`` maps ``"<measure-id>.<parameter>"`` to a value tried instead of the one in force."""
+    overrides = dict(overrides or {})
+    stages, cycle = dependency_order(pack.measures)
+    if cycle:
+        raise CompileError(f"dependency cycle: {cycle}")
+    specs = {**F.SPECS, **pack_fact_specs(pack.measures)}
+    stage_of = {mid: i for i, ids in enumerate(stages) for mid in ids}
+    unknown = [
+        k
+        for k in overrides
+        if k.split(".", 1)[0] not in pack.measures
+        or k.split(".", 1)[-1] not in pack.measures[k.split(".", 1)[0]].parameters
+    ]
+    if unknown:
+        raise CompileError(f"unknown parameter override(s): {', '.join(unknown)}")
+
+    idx = itertools.count()
+    measures: dict[str, CompiledMeasure] = {}
+    all_leaves: list[CompiledLeaf] = []
+    key_parts: list[Any] = [pack.version]
+    for mid in itertools.chain.from_iterable(stages):
+        m = pack.measures[mid]
+        params: dict[str, Any] = {}
+        status: dict[str, str] = {}
+        for name, p in m.parameters.items():
+            dated = p.value_on(as_of)
+            okey = f"{mid}.{name}"
+            if okey in overrides:
+                from .loader import DatedValue  # noqa: F401 - documented type
+
+                params[name] = typed_value(p, type("V", (), {"value": overrides[okey]})())
+                status[name] = "override"
+            else:
+                params[name] = typed_value(p, dated)
+                status[name] = dated.status.value if dated is not None else "absent"
+            key_parts.append((mid, name, repr(params[name])))
+        cleaves = []
+        for node in leaves(m.criteria):
+            spec = specs.get(node.fact) if node.fact else None
+            cl = CompiledLeaf(next(idx), mid, node, spec)
+            if node.op is not Op.manual:
+                assert spec is not None
+                if node.param is not None:
+                    value = params.get(node.param)
+                    cl.param_status = status.get(node.param)
+                    if isinstance(value, Tiered):
+                        cl.by = specs[value.by]
+                        bounds: list[tuple[Decimal | None, Decimal | None, Any]] = []
+                        lower = None
+                        for t in value.tiers:
+                            bounds.append((lower, t.upto, typed_literal(spec, t.value)))
+                            lower = t.upto
+                        cl.tiers = bounds
+                    elif value is None:
+                        raise CompileError(
+                            f"{mid}/{node.id}: parameter {node.param!r} has no value on {as_of}"
+                        )
+                    else:
+                        cl.expected = typed_literal(spec, value)
+                else:
+                    cl.expected = typed_literal(spec, node.value)
+            cleaves.append(cl)
+        measures[mid] = CompiledMeasure(m, cleaves, params, status, stage_of[mid])
+        all_leaves += cleaves
+
+    groups: list[RuleGroup] = []
+    for stage, ids in enumerate(stages):
+        for subject in ("enterprise", "project"):
+            current: list[str] = []
+            count = 0
+            batches: list[list[str]] = []
+            for mid in ids:
+                cm = measures[mid]
+                if cm.measure.subject != subject:
+                    continue
+                n = len(cm.leaves)
+                if n > MAX_LEAVES_PER_MEASURE:
+                    raise CompileError(f"{mid}: {n} criteria exceed {MAX_LEAVES_PER_MEASURE}")
+                if current and count + n > MAX_LEAVES_PER_RULESET:
+                    batches.append(current)
+                    current, count = [], 0
+                current.append(mid)
+                count += n
+            if current:
+                batches.append(current)
+            for batch in batches:
+                gleaves = [cl for mid in batch for cl in measures[mid].leaves]
+                paths: dict[str, None] = {}
+                definition: dict[str, Any] = {}
+                for cl in gleaves:
+                    if cl.spec is not None:
+                        paths.setdefault(cl.spec.path)
+                    if cl.by is not None:
+                        paths.setdefault(cl.by.path)
+                    definition.update(_durable_rules(cl))
+                definition["z_catch_all"] = {"all": [{"m": {"t": 1}}]}
+                groups.append(
+                    RuleGroup(
+                        f"huiqi_{next(_names)}", stage, subject, batch, gleaves, list(paths), definition
+                    )
+                )
+
+    epoch = as_of
+    return CompiledPack(
+        pack,
+        tuple(key_parts),
+        epoch,
+        measures,
+        stages,
+        groups,
+        all_leaves,
+        specs,
+        pack.params_on(as_of),
+        overrides,
+    )
+
+
+def compile_key(pack: Pack, as_of: dt.date, overrides: dict[str, Any] | None = None) -> tuple:
+    """What decides the compiled model: the pack version and the parameter values in force."""
+    parts: list[Any] = [pack.version]
+    for mid in sorted(pack.measures):
+        for name, p in sorted(pack.measures[mid].parameters.items()):
+            d = p.value_on(as_of)
+            parts.append((mid, name, None if d is None else repr(d.value)))
+    for name, p in sorted(pack.pack_params.items()):
+        d = p.value_on(as_of)
+        parts.append(("pack", name, None if d is None else repr(d.value)[:64]))
+    if overrides:
+        parts.append(tuple(sorted((k, repr(v)) for k, v in overrides.items())))
+    return tuple(parts)
+
+
+def is_nan(x: Any) -> bool:
+    return isinstance(x, float) and math.isnan(x)

@@ -1,0 +1,99 @@
+"""Contract violations as problems people can act on: the field path and what was expected."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+# pydantic's own messages, in Chinese (ours are written "中文 / English" already)
+_ZH = {
+    "missing": "必填字段缺失",
+    "extra_forbidden": "未知字段（契约中没有此字段）",
+    "enum": "取值不在允许范围内",
+    "literal_error": "取值不在允许范围内",
+    "string_pattern_mismatch": "格式不符合要求",
+    "string_type": "应为文本",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "list_type": "应为数组",
+    "dict_type": "应为对象",
+    "model_type": "应为对象",
+    "model_attributes_type": "应为对象",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_type": "日期格式应为 YYYY-MM-DD",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+    "too_long": "条目过多或文本过长",
+    "too_short": "不能为空",
+    "string_too_long": "文本过长",
+    "string_too_short": "不能为空",
+    "json_invalid": "不是有效的 JSON",
+}
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    """('fiscal_years', 0, 'sales_revenue') → 'fiscal_years[0].sales_revenue'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(part, str) and (part.startswith("function-") or part[:1].isupper() or "[" in part):
+            continue  # pydantic's names of validators and union branches
+        else:
+            out += ("." if out else "") + part
+    return out or "(body)"
+
+
+def message(err: dict, lang: str) -> str:
+    msg = str(err.get("msg", ""))
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if " / " in msg and err.get("type") == "value_error":
+        zh, en = msg.split(" / ", 1)
+        return en if lang == "en" else zh
+    if lang == "en":
+        return msg
+    zh = _ZH.get(err.get("type", ""), msg)
+    ctx = err.get("ctx") or {}
+    if err.get("type") in ("enum", "literal_error") and "expected" in ctx:
+        zh += f"，允许的值：{ctx['expected']}"
+    if err.get("type") == "string_pattern_mismatch" and "pattern" in ctx:
+        zh += f"（{ctx['pattern']}）"
+    if err.get("type") in ("greater_than_equal", "less_than_equal"):
+        zh += f"（界限 {ctx.get('ge', ctx.get('le'))}）"
+    return zh
+
+
+def errors_of(e: ValidationError, lang: str = "zh", prefix: tuple = ()) -> list[dict[str, Any]]:
+    out = []
+    for err in e.errors(include_url=False):
+        value = err.get("input")
+        if isinstance(value, dict | list):
+            value = None  # a whole object is no help next to its field
+        out.append(
+            {
+                "field": field_path(prefix + tuple(err["loc"])),
+                "message": message(err, lang),
+                "type": err.get("type"),
+                "value": value
+                if isinstance(value, str | int | float | bool) or value is None
+                else str(value),
+            }
+        )
+    return out
+
+
+def problem_from_validation(e: ValidationError, lang: str = "zh", prefix: tuple = ()) -> dict[str, Any]:
+    errors = errors_of(e, lang, prefix)
+    return {
+        "type": "https://huiqi.example/problems/invalid-profile",
+        "title": "企业画像不符合契约" if lang != "en" else "The profile breaks the contract",
+        "status": 422,
+        "detail": "; ".join(f"{x['field']}: {x['message']}" for x in errors),
+        "errors": errors,
+    }

@@ -1,0 +1,710 @@
+"""Evaluate a profile against the compiled rule pack and explain every verdict.
+
+Flow: validate the profile → compile the pack as in force on ``as_of`` (cached) → for each
+dependency stage, compute the facts each ruleset needs, let the backend report which failure and
+missing-fact rules fired, combine the criteria three-valued, and feed the outcomes to the next
+stage → explain: actual and expected values, the gap and what it would take, the remedy, the
+missing facts ranked by how many outcomes they decide, the benefit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import threading
+from collections import Counter, OrderedDict
+from decimal import ROUND_CEILING, Decimal, localcontext
+from pathlib import Path
+from typing import Any
+
+from . import facts as F
+from .backends import EngineError, get_backend, leaf_fires
+from .compile import CompiledLeaf, CompiledMeasure, CompiledPack, compile_key, compile_pack
+from .i18n import OP_WORDS_ZH_EN, OUTCOMES, STATUSES, path_label, pick, show
+from .loader import DEFAULT_RULES_DIR, Pack, load_pack
+from .profile import Profile
+from .schema import COMPARISON_OPS, Group, Leaf, Op, PointsRow, ScorePart
+
+OUTCOME_OF_STATUS = {
+    "met": "eligible",
+    "unmet": "ineligible",
+    "unknown": "undetermined",
+    "manual_review": "needs_review",
+}
+
+
+def combine(kind: str, statuses: list[str]) -> str:
+    """Three-valued combination of the contract (profile.md, "Combination")."""
+    if kind == "not":
+        s = statuses[0]
+        return {"met": "unmet", "unmet": "met"}.get(s, s)
+    if kind == "all":
+        for s in ("unmet", "unknown", "manual_review"):
+            if s in statuses:
+                return s
+        return "met"
+    for s in ("met", "unknown", "manual_review"):  # any: the mirror image, one met wins
+        if s in statuses:
+            return s
+    return "unmet"
+
+
+def leaf_status(leaf: CompiledLeaf, fired: set[str], facts: dict[str, F.Fact]) -> str:
+    if leaf.node.op is Op.manual:
+        return "manual_review"
+    if f"m{leaf.idx}" in fired:
+        # a ratio over zero is not missing: a person must judge it
+        for spec in (leaf.spec, leaf.by):
+            if spec is not None and facts[spec.path].undefined and not facts[spec.path].missing:
+                return "manual_review"
+        return "unknown"
+    if f"u{leaf.idx}" in fired:
+        return "unmet"
+    return "met"
+
+
+# ------------------------------------------------------------------ scores
+
+
+def _points(table: list[PointsRow], value: Decimal) -> Decimal:
+    for row in table:
+        if value >= row.at_least:
+            return row.points
+    return Decimal(0)
+
+
+def _part(
+    ctx: F.Context, part: ScorePart, params: dict[str, Any]
+) -> tuple[Decimal | None, tuple[str, ...], str]:
+    if part.max_of:
+        best: Decimal | None = None
+        missing: list[str] = []
+        notes = []
+        top = Decimal(0)
+        for alt in part.max_of:
+            pts, miss, note = _part(ctx, alt, params)
+            table = params[alt.table] if alt.table else None
+            if table:
+                top = max(top, max(r.points for r in table))
+            if pts is None:
+                missing += miss
+            else:
+                best = pts if best is None else max(best, pts)
+                notes.append(note)
+        if missing and (best is None or best < top):
+            return None, tuple(missing), ""
+        return best, (), "取高者：" + "；".join(notes)
+    assert part.fact is not None and part.table is not None
+    f = ctx.get(part.fact)
+    if f.value is None:
+        if f.undefined and not f.missing:
+            return Decimal(0), (), f"{part.label.zh}：{f.undefined}，计0分"
+        return None, f.missing, ""
+    pts = _points(params[part.table], Decimal(f.value))
+    unit = F.SPECS[part.fact].unit if part.fact in F.SPECS else None
+    return pts, (), f"{part.label.zh} {show(f.value, unit)} → {pts}分"
+
+
+def compute_scores(ctx: F.Context, cm: CompiledMeasure) -> dict[str, F.Fact]:
+    out: dict[str, F.Fact] = {}
+    for score in cm.measure.scores:
+        path = F.score_fact_path(score.id)
+        total = Decimal(0)
+        missing: list[str] = []
+        notes = []
+        for part in score.parts:
+            pts, miss, note = _part(ctx, part, cm.params)
+            ppath = f"{path}.{part.id}"
+            if pts is None:
+                missing += miss
+                out[ppath] = F.Fact(missing=tuple(miss))
+            else:
+                total += pts
+                notes.append(note)
+                out[ppath] = F.Fact(pts, inputs={ppath: pts}, formula=note)
+        if missing:
+            out[path] = F.Fact(missing=tuple(dict.fromkeys(missing)))
+        else:
+            parts = {p.id: out[f"{path}.{p.id}"].value for p in score.parts}
+            out[path] = F.Fact(total, inputs=parts, formula="；".join(notes) + f"；合计 {total}分")
+    return out
+
+
+# ------------------------------------------------------------------ explanations
+
+
+def _gap(leaf: CompiledLeaf, actual: Any, expected: Any, lang: str) -> tuple[Any, str | None, str | None]:
+    """How far an unmet numeric criterion is, and what it would take (where the enterprise can act)."""
+    op = leaf.node.op
+    if op not in COMPARISON_OPS or not isinstance(actual, Decimal | int) or isinstance(actual, bool):
+        return None, None, None
+    actual = Decimal(actual)
+    gap = (expected - actual) if op in (Op.gt, Op.gte) else (actual - expected)
+    unit = leaf.node.unit.value
+    strict = op in (Op.gt, Op.lt)
+    if unit == "ratio":
+        points = (gap * 100).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+        text = (
+            f"差 {points.normalize():f} 个百分点"
+            if lang != "en"
+            else f"short by {points.normalize():f} percentage points"
+        )
+    else:
+        text = f"差 {show(gap, unit)}" if lang != "en" else f"short by {show(gap, unit, 'en')}"
+    if strict:
+        text += "（须超过该值）" if lang != "en" else " (must exceed it)"
+    return gap, text, None
+
+
+def _need_for_ratio(leaf: CompiledLeaf, f: F.Fact, expected: Decimal, lang: str) -> str | None:
+    if f.parts is None or leaf.node.op not in (Op.gt, Op.gte):
+        return None
+    num_path, num, den_path, den = f.parts
+    num_spec = F.SPECS.get(num_path)
+    if num_spec is None or not num_spec.changeable:
+        return None
+    with localcontext() as c:
+        c.prec = 40
+        required = Decimal(expected) * Decimal(den) - Decimal(num)
+    if required <= 0:
+        return None
+    den_spec = F.SPECS.get(den_path)
+    if num_spec.unit == "people":
+        n = math.ceil(required) + (1 if leaf.node.op is Op.gt and required == int(required) else 0)
+        return (
+            f"按{den_spec.zh if den_spec else ''} {show(den, den_spec.unit if den_spec else None)}计，{num_spec.zh}需至少增加 {n} 人"
+            if lang != "en"
+            else f"with {den_spec.en if den_spec else 'the denominator'} at {den}, {num_spec.en} must rise by at least {n}"
+        )
+    amount = required.quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+    more = "以上" if leaf.node.op is Op.gt else ""
+    return (
+        f"按{den_spec.zh if den_spec else ''} {show(den, 'wan_yuan')}计，{num_spec.zh}约需再增加 {show(amount, 'wan_yuan')}{more}"
+        if lang != "en"
+        else f"at {den_spec.en if den_spec else 'the denominator'} of {den} (×10k CNY), {num_spec.en} would need about {amount} more"
+    )
+
+
+def explain_leaf(
+    leaf: CompiledLeaf,
+    status: str,
+    facts: dict[str, F.Fact],
+    parent: str | None,
+    depth: int,
+    lang: str,
+    provisional: bool,
+) -> dict:
+    node: Leaf = leaf.node
+    unit = node.unit.value
+    out: dict[str, Any] = {
+        "id": node.id,
+        "kind": "criterion",
+        "parent": parent,
+        "depth": depth,
+        "label": node.label.get(lang),
+        "status": status,
+        "status_label": pick(STATUSES[status], lang),
+        "fact": node.fact,
+        "op": node.op.value,
+        "unit": unit,
+        "clause": node.clause,
+        "quote": node.quote,
+        "provisional": provisional,
+    }
+    f = facts.get(node.fact) if node.fact else None
+    actual = f.value if f else None
+    expected = leaf.expected
+    if leaf.tiers is not None and leaf.by is not None:
+        by = facts[leaf.by.path]
+        if by.value is not None:
+            expected = leaf.expected_for(by.value)
+            out["band"] = f"{leaf.by.label(lang)} {show(by.value, leaf.by.unit, lang)}"
+        else:
+            expected = None
+    out["actual"] = _jsonable(actual)
+    out["actual_display"] = show(actual, unit, lang) if f else None
+    out["expected"] = _jsonable(expected)
+    word = pick(OP_WORDS_ZH_EN[node.op.value], lang)
+    out["expected_display"] = f"{word} {show(expected, unit, lang)}" if expected is not None else word
+    if f is not None and f.formula:
+        out["formula"] = f.formula
+    label = node.label.get(lang)
+    if status == "met":
+        text = (
+            f"{label}：{out['actual_display']}，{out['expected_display']}，满足"
+            if lang != "en"
+            else f"{label}: {out['actual_display']}, {out['expected_display']}: met"
+        )
+    elif status == "unmet":
+        text = (
+            f"{label}：{out['actual_display']}，要求{out['expected_display']}"
+            if lang != "en"
+            else f"{label}: {out['actual_display']}, required {out['expected_display']}"
+        )
+        if expected is not None and not isinstance(expected, list):
+            gap, gap_text, _ = _gap(leaf, actual, expected, lang)
+            if gap is not None:
+                out["gap"] = _jsonable(gap)
+                out["gap_display"] = gap_text
+                text += "，" + gap_text if lang != "en" else "; " + gap_text
+                need = _need_for_ratio(leaf, f, expected, lang) if f is not None else None
+                if need:
+                    out["need"] = need
+                    text += "；" + need if lang != "en" else "; " + need
+    elif status == "unknown":
+        missing = list((f.missing if f else ()) + ((facts[leaf.by.path].missing) if leaf.by else ()))
+        out["missing_facts"] = list(dict.fromkeys(missing))
+        names = (
+            "、".join(path_label(m, lang) for m in out["missing_facts"])
+            if lang != "en"
+            else ", ".join(path_label(m, lang) for m in out["missing_facts"])
+        )
+        text = (
+            f"{label}：缺少{names}，无法判定" if lang != "en" else f"{label}: {names} missing, cannot decide"
+        )
+    else:
+        reason = None
+        if f is not None and f.undefined:
+            reason = f.undefined
+        text = (
+            f"{label}：{reason or '需由审核人员判断'}"
+            if lang != "en"
+            else f"{label}: {reason or 'to be judged by a reviewer'}"
+        )
+    out["explanation"] = text
+    if status in ("unmet", "unknown") and node.remedy is not None:
+        out["remedy"] = node.remedy.get(lang)
+    if node.interpretation:
+        out["interpretation"] = node.interpretation
+    return out
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return format(v, "f")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, list):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+# ------------------------------------------------------------------ the engine
+
+
+class Engine:
+    """Loads the rule pack, compiles it per parameter epoch, evaluates profiles. Thread-safe."""
+
+    CACHE_SIZE = 32
+
+    def __init__(self, rules_dir: Path | str | None = None, backend: str | None = None) -> None:
+        self.rules_dir = (
+            Path(rules_dir) if rules_dir else Path(os.environ.get("HUIQI_RULES_DIR", DEFAULT_RULES_DIR))
+        )
+        self.backend_name = backend or os.environ.get("HUIQI_BACKEND", "durable")
+        self.backend = get_backend(self.backend_name)
+        self.pack: Pack = load_pack(self.rules_dir)
+        self._compiled: OrderedDict[tuple, CompiledPack] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def version(self) -> str:
+        return self.pack.version
+
+    def compiled(self, as_of: dt.date, overrides: dict[str, Any] | None = None) -> CompiledPack:
+        key = compile_key(self.pack, as_of, overrides)
+        with self._lock:
+            hit = self._compiled.get(key)
+            if hit is not None:
+                self._compiled.move_to_end(key)
+                return hit
+        cp = compile_pack(self.pack, as_of, overrides)
+        with self._lock:
+            hit = self._compiled.get(key)
+            if hit is not None:
+                return hit
+            self._compiled[key] = cp
+            while len(self._compiled) > self.CACHE_SIZE:
+                _, old = self._compiled.popitem(last=False)
+                for g in old.groups:
+                    self.backend.release(g)
+        return cp
+
+    def reload(self, rules_dir: Path | str | None = None) -> str:
+        """Load a new pack and swap it in; the old rulesets are deleted once no evaluation uses them."""
+        new_pack = load_pack(Path(rules_dir) if rules_dir else self.rules_dir)
+        with self._lock:
+            old = list(self._compiled.values())
+            self.pack = new_pack
+            self._compiled = OrderedDict()
+            if rules_dir:
+                self.rules_dir = Path(rules_dir)
+        for cp in old:
+            for g in cp.groups:
+                self.backend.release(g)
+        return new_pack.version
+
+    # -------------------------------------------------------------- evaluation
+
+    def evaluate(
+        self,
+        profile: Profile | dict,
+        as_of: dt.date | str | None = None,
+        measures: list[str] | None = None,
+        lang: str = "zh",
+        overrides: dict[str, Any] | None = None,
+        detail: str = "full",
+    ) -> dict[str, Any]:
+        """``detail="compact"`` keeps only the criteria that are not met, without quotes (bulk screening)."""
+        if not isinstance(profile, Profile):
+            profile = Profile.model_validate(profile)
+        if as_of is None:
+            as_of = dt.date.today()
+        elif isinstance(as_of, str):
+            as_of = dt.date.fromisoformat(as_of)
+        cp = self.compiled(as_of, overrides)
+        unknown = [m for m in measures or () if m not in cp.measures]
+        if unknown:
+            raise UnknownMeasure(unknown)
+        wanted = self._with_dependencies(cp, measures) if measures else set(cp.measures)
+        raw = self._run(cp, profile, as_of, wanted)
+        results = [
+            self._explain(cp, r, lang, detail)
+            for r in raw
+            if r["measure_id"] in (set(measures) if measures else wanted)
+        ]
+        _mark_stacking(cp, results)
+        return {
+            "credit_code": profile.credit_code,
+            "name": profile.name,
+            "as_of": as_of.isoformat(),
+            "rule_pack_version": cp.version,
+            "backend": self.backend.name,
+            "lang": lang,
+            "results": results,
+            "missing_facts": rank_missing(results, lang),
+        }
+
+    def _with_dependencies(self, cp: CompiledPack, measures: list[str]) -> set[str]:
+        wanted = set(measures)
+        frontier = list(measures)
+        while frontier:
+            mid = frontier.pop()
+            for leaf in cp.measures[mid].leaves:
+                if leaf.spec is not None and leaf.spec.path.startswith("measure."):
+                    dep = leaf.spec.path.split(".")[1]
+                    if dep not in wanted:
+                        wanted.add(dep)
+                        frontier.append(dep)
+        return wanted
+
+    def statuses(
+        self, cp: CompiledPack, profile: Profile, as_of: dt.date, wanted: set[str] | None = None
+    ) -> list[dict]:
+        """The verdicts without explanations (for property tests and bulk comparisons)."""
+        return self._run(cp, profile, as_of, wanted or set(cp.measures))
+
+    def _run(self, cp: CompiledPack, profile: Profile, as_of: dt.date, wanted: set[str]) -> list[dict]:
+        ctx = F.Context(profile, as_of, pack_params=cp.pack_params)
+        project_ctxs = [ctx.for_project(p) for p in profile.projects]
+        results: list[dict] = []
+        for stage in range(len(cp.stages)):
+            for group in cp.groups:
+                if group.stage != stage or not wanted.intersection(group.measure_ids):
+                    continue
+                in_force = [
+                    mid
+                    for mid in group.measure_ids
+                    if mid in wanted and cp.measures[mid].measure.effective.contains(as_of)
+                ]
+                for mid in group.measure_ids:
+                    if mid in wanted and mid not in in_force:
+                        results.append(_not_applicable(cp.measures[mid], "window"))
+                        if group.subject == "enterprise":
+                            ctx.extra[F.measure_fact_path(mid)] = F.Fact("not_applicable")
+                if not in_force:
+                    continue
+                contexts = (
+                    [("e", ctx)]
+                    if group.subject == "enterprise"
+                    else [(f"p{i}", c) for i, c in enumerate(project_ctxs)]
+                )
+                if not contexts:
+                    for mid in in_force:
+                        results.append(_not_applicable(cp.measures[mid], "no_subject"))
+                    continue
+                subjects = []
+                for key, c in contexts:
+                    for mid in in_force:
+                        for path, fact in compute_scores(c, cp.measures[mid]).items():
+                            c.extra[path] = fact
+                            c._cache[path] = fact
+                    subjects.append((key, {path: c.get(path) for path in group.fact_paths}))
+                fired = self.backend.run(group, subjects)
+                for key, c in contexts:
+                    facts = dict(subjects[[k for k, _ in subjects].index(key)][1])
+                    for mid in in_force:
+                        r = _judge(cp.measures[mid], fired[key], facts)
+                        r["_ctx"] = c
+                        if group.subject == "project":
+                            proj = c.project
+                            r["subject"] = {"kind": "project", "id": proj.id, "name": proj.name}
+                        else:
+                            r["subject"] = {"kind": "enterprise"}
+                            ctx.extra[F.measure_fact_path(mid)] = F.Fact(
+                                r["outcome"], inputs={F.measure_fact_path(mid): r["outcome"]}
+                            )
+                        results.append(r)
+        order = {
+            mid: i
+            for i, mid in enumerate(
+                sorted(cp.measures, key=lambda m: (cp.measures[m].measure.issuer != "national", m))
+            )
+        }
+        results.sort(key=lambda r: order[r["measure_id"]])
+        for r in results:
+            r["as_of"] = as_of.isoformat()
+            r["rule_pack_version"] = cp.version
+        return results
+
+    def _explain(self, cp: CompiledPack, r: dict, lang: str, detail: str = "full") -> dict:
+        cm = cp.measures[r["measure_id"]]
+        m = cm.measure
+        out: dict[str, Any] = {
+            "measure_id": m.id,
+            "title": m.title.get(lang),
+            "subject": r["subject"],
+            "outcome": r["outcome"],
+            "outcome_label": pick(OUTCOMES[r["outcome"]], lang),
+            "status": m.status,
+            "source": {"document": m.source.document, "clause": m.source.clause, "quote": m.source.quote},
+            "as_of": r["as_of"],
+            "rule_pack_version": r["rule_pack_version"],
+        }
+        if r["outcome"] == "not_applicable":
+            out["criteria"] = []
+            out["missing_facts"] = []
+            out["benefit"] = None
+            reason = r["reason"]
+            out["explanation"] = (
+                (
+                    "评估日不在该措施的有效期内"
+                    if lang != "en"
+                    else "the measure is not in force on the assessment date"
+                )
+                if reason == "window"
+                else ("没有可适用的项目" if lang != "en" else "no project to apply it to")
+            )
+            return out
+        facts: dict[str, F.Fact] = r["facts"]
+        statuses: dict[str, str] = r["statuses"]
+        criteria: list[dict] = []
+        leaf_by_id = {cl.node.id: cl for cl in cm.leaves}
+
+        def visit(node: Any, parent: str | None, depth: int) -> None:
+            if isinstance(node, Group):
+                criteria.append(
+                    {
+                        "id": node.id,
+                        "kind": node.kind,
+                        "parent": parent,
+                        "depth": depth,
+                        "label": node.label.get(lang),
+                        "status": statuses[node.id],
+                        "status_label": pick(STATUSES[statuses[node.id]], lang),
+                        "clause": node.clause,
+                        "quote": node.quote,
+                    }
+                )
+                for child in node.children:
+                    visit(child, node.id, depth + 1)
+            else:
+                cl = leaf_by_id[node.id]
+                provisional = cl.param_status == "provisional"
+                if detail == "compact" and statuses[node.id] == "met":
+                    criteria.append({"kind": "criterion", "status": "met"})
+                else:
+                    criteria.append(
+                        explain_leaf(cl, statuses[node.id], facts, parent, depth, lang, provisional)
+                    )
+
+        visit(m.criteria, None, 0)
+        if detail == "compact":
+            criteria = [
+                {
+                    k: c[k]
+                    for k in ("id", "status", "actual", "expected", "gap", "explanation", "missing_facts")
+                    if k in c
+                }
+                for c in criteria
+                if c["kind"] == "criterion" and c["status"] != "met"
+            ]
+            out.pop("source")
+        missing: dict[str, None] = {}
+        if r["outcome"] == "undetermined":
+            for c in criteria:
+                if c.get("status") == "unknown":
+                    for mf in c.get("missing_facts", []):
+                        missing.setdefault(mf)
+        out["criteria"] = criteria
+        out["missing_facts"] = [{"path": p, "label": path_label(p, lang)} for p in missing]
+        out["benefit"] = (
+            _benefit(cm, r["_ctx"], lang) if r["outcome"] in ("eligible", "needs_review") else None
+        )
+        unmet = [c["label"] for c in criteria if c.get("kind") == "criterion" and c["status"] == "unmet"]
+        if lang == "en":
+            summaries = {
+                "eligible": "all criteria are met",
+                "ineligible": "not met: " + ", ".join(unmet),
+                "undetermined": "missing: " + ", ".join(x["label"] for x in out["missing_facts"]),
+                "needs_review": "every automatic criterion is met; some need a reviewer",
+            }
+        else:
+            summaries = {
+                "eligible": "全部条件均满足",
+                "ineligible": "未满足：" + "、".join(unmet),
+                "undetermined": "缺少：" + "、".join(x["label"] for x in out["missing_facts"]),
+                "needs_review": "自动判定的条件均满足，部分条件需人工审核",
+            }
+        out["explanation"] = summaries[r["outcome"]]
+        if m.scores:
+            out["scores"] = {
+                s.id: {
+                    "label": s.label.get(lang),
+                    "total": _jsonable(facts.get(F.score_fact_path(s.id), F.Fact()).value),
+                    "parts": {
+                        p.id: {
+                            "label": p.label.get(lang),
+                            "points": _jsonable(r["_ctx"].get(f"{F.score_fact_path(s.id)}.{p.id}").value),
+                        }
+                        for p in s.parts
+                    },
+                    "formula": r["_ctx"].get(F.score_fact_path(s.id)).formula,
+                }
+                for s in m.scores
+            }
+        return out
+
+
+class UnknownMeasure(KeyError):
+    def __init__(self, ids: list[str]):
+        self.ids = ids
+        super().__init__(", ".join(ids))
+
+
+def _not_applicable(cm: CompiledMeasure, reason: str) -> dict:
+    subject = (
+        {"kind": cm.measure.subject}
+        if cm.measure.subject == "enterprise"
+        else {"kind": "project", "id": None}
+    )
+    return {"measure_id": cm.id, "subject": subject, "outcome": "not_applicable", "reason": reason}
+
+
+def _judge(cm: CompiledMeasure, fired: set[str], facts: dict[str, F.Fact]) -> dict:
+    statuses: dict[str, str] = {}
+    leaf_status_by_id = {cl.node.id: leaf_status(cl, fired, facts) for cl in cm.leaves}
+
+    def visit(node: Any) -> str:
+        if isinstance(node, Group):
+            s = combine(node.kind, [visit(c) for c in node.children])
+        else:
+            s = leaf_status_by_id[node.id]
+        statuses[node.id] = s
+        return s
+
+    top = visit(cm.measure.criteria)
+    return {"measure_id": cm.id, "outcome": OUTCOME_OF_STATUS[top], "statuses": statuses, "facts": facts}
+
+
+def _benefit(cm: CompiledMeasure, ctx: F.Context, lang: str) -> dict[str, Any]:
+    b = cm.measure.benefit
+    out: dict[str, Any] = {
+        "kind": b.kind,
+        "description": b.description.get(lang),
+        "unit": b.unit.value if b.unit else None,
+    }
+    provisional = False
+
+    def param(name: str) -> Any:
+        nonlocal provisional
+        if cm.param_status.get(name) == "provisional":
+            provisional = True
+        return cm.params.get(name)
+
+    if b.tiers:
+        for t in b.tiers:
+            f = ctx.get(t.fact)
+            if f.value is None:
+                out["tier"] = None
+                out["tier_note"] = ("缺少" if lang != "en" else "missing: ") + "、".join(
+                    path_label(x, lang) for x in f.missing
+                )
+                break
+            if f.value == t.equals:
+                out["tier"] = t.tier
+                out["tier_label"] = t.label.get(lang)
+                if t.param:
+                    out["amount"] = _jsonable(param(t.param))
+                break
+    if b.param and not b.tiers:
+        value = param(b.param)
+        if b.base_fact:
+            base = ctx.get(b.base_fact)
+            out["rate"] = _jsonable(value)
+            if base.value is not None and value is not None:
+                out["base"] = _jsonable(base.value)
+                out["amount"] = _jsonable(Decimal(base.value) * value)
+        elif b.kind in ("interest_subsidy", "status"):
+            out["rate"] = _jsonable(value)
+        else:
+            out["amount"] = _jsonable(value)
+    if b.cap_param:
+        out["cap"] = _jsonable(param(b.cap_param))
+    if (
+        "amount" in out
+        and out["amount"] is not None
+        and out.get("cap") is not None
+        and Decimal(out["amount"]) > Decimal(out["cap"])
+    ):
+        out["amount"] = out["cap"]
+    out["provisional"] = provisional
+    if "amount" in out and out["amount"] is not None:
+        out["amount_display"] = show(Decimal(out["amount"]), out["unit"], lang)
+    return out
+
+
+def _mark_stacking(cp: CompiledPack, results: list[dict]) -> None:
+    eligible = {(r["measure_id"], str(r["subject"].get("id"))) for r in results if r["outcome"] == "eligible"}
+    for r in results:
+        m = cp.measures[r["measure_id"]].measure
+        others = set(m.excludes) | {
+            mid for mid, cm in cp.measures.items() if r["measure_id"] in cm.measure.excludes
+        }
+        clash = sorted(mid for mid in others if (mid, str(r["subject"].get("id"))) in eligible)
+        r["not_stackable_with"] = clash if r["outcome"] == "eligible" else []
+
+
+def rank_missing(results: list[dict], lang: str) -> list[dict]:
+    """Missing facts, the ones that decide the most outcomes first."""
+    counts: Counter[str] = Counter()
+    decides: dict[str, list[str]] = {}
+    for r in results:
+        if r["outcome"] != "undetermined":
+            continue
+        for mf in r["missing_facts"]:
+            counts[mf["path"]] += 1
+            decides.setdefault(mf["path"], []).append(r["measure_id"])
+    return [
+        {"path": p, "label": path_label(p, lang), "decides": n, "measures": sorted(set(decides[p]))}
+        for p, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
+def python_reference(cp: CompiledPack, leaf: CompiledLeaf, facts: dict[str, F.Fact]) -> str | None:
+    """The plain-Python verdict of one leaf, for tests that compare backends."""
+    return leaf_fires(leaf, facts)
+
+
+__all__ = ["Engine", "EngineError", "UnknownMeasure", "combine"]

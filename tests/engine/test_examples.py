@@ -1,0 +1,28 @@
+"""The worked examples of shared/spec/examples/README.md, on both backends."""
+
+from tests.conftest import criterion, outcome
+
+
+def test_established_enterprise_is_eligible_for_hte_recognition(engine, established):
+    result = engine.evaluate(established["profile"], established["as_of"])
+    assert outcome(result, "hte-recognition") == "eligible"
+    assert result["as_of"] == "2025-06-30"
+    assert result["rule_pack_version"].startswith("sha256:")
+
+
+def test_young_enterprise_hte_is_undetermined_for_want_of_the_innovation_score(engine, young):
+    result = engine.evaluate(young["profile"], young["as_of"])
+    assert outcome(result, "hte-recognition") == "undetermined"
+    hte = next(r for r in result["results"] if r["measure_id"] == "hte-recognition")
+    assert [m["path"] for m in hte["missing_facts"]] == ["innovation_score"]
+    assert criterion(result, "hte-recognition", "art11_7_innovation_score")["status"] == "unknown"
+    assert result["missing_facts"][0]["path"] == "innovation_score"
+
+
+def test_rd_ratio_band_is_chosen_by_last_year_sales_and_uses_three_year_sums(engine, established):
+    # 2024 sales 9000 万元 → the 4% band; (520.60 + 581.69 + 630.00) / (7437.16 + 8309.85 + 9000) = 7.00%
+    result = engine.evaluate(established["profile"], established["as_of"])
+    c = criterion(result, "hte-recognition", "art11_5_rd_expense_ratio")
+    assert c["status"] == "met"
+    assert c["expected"] == "0.04"
+    assert c["actual_display"] == "7%"
