@@ -145,16 +145,6 @@ class DurableBackend:
         self._lock = threading.Lock()
         self._sids = _SidPool()
 
-    def _handle(self, group: RuleGroup) -> _Handle:
-        h = self._handles.get(group.name)
-        if h is None:
-            with self._lock:
-                h = self._handles.get(group.name)
-                if h is None:
-                    h = _Handle(group)
-                    self._handles[group.name] = h
-        return h
-
     def release(self, group: RuleGroup) -> None:
         """Delete a ruleset once no evaluation uses it (swap-then-delete hot reload)."""
         with self._lock:
@@ -167,10 +157,14 @@ class DurableBackend:
                 dre.delete_ruleset(h.handle)
 
     def run(self, group: RuleGroup, subjects: list[Subject]) -> dict[str, set[str]]:
-        h = self._handle(group)
         with self._lock:
-            if h.retired:
-                raise EngineError(f"ruleset {group.name} was retired")
+            # taken and counted under one lock, so that a release cannot delete it in between;
+            # a retired ruleset still serves evaluations that began before the swap and is
+            # deleted when the last of them finishes
+            h = self._handles.get(group.name)
+            if h is None:
+                h = _Handle(group)
+                self._handles[group.name] = h
             h.in_flight += 1
         sid = self._sids.take()
         try:

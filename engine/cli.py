@@ -25,7 +25,7 @@ rules_app = typer.Typer(help="规则包 / the rule pack", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 OUTCOME_STYLE = {
     "eligible": "green",
@@ -44,8 +44,15 @@ STATUS_MARK = {
 
 def _engine():
     from .evaluate import Engine
+    from .loader import LintError
 
-    return Engine()
+    try:
+        return Engine()
+    except LintError as e:
+        err.print("[red]规则包未通过检查，拒绝加载 / the rule pack fails lint and was not loaded:[/]")
+        for p in e.problems:
+            err.print(f"  {p}")
+        raise typer.Exit(3) from None
 
 
 def _date(value: str | None, name: str = "--as-of") -> dt.date | None:

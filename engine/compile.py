@@ -28,7 +28,10 @@ from .schema import Leaf, Measure, Op, Tiered, leaves
 SCALE_DIGITS = {"ratio": 12, "wan_yuan": 6, "mu": 6, "points": 6}
 DEFAULT_SCALE_DIGITS = 6
 CLAMP = 2**61
-MAX_LEAVES_PER_RULESET = 48  # plus the catch-all: well under the ~63 that may match one fact together
+# durable-rules fails an assert with error 303 once more than 64 rules match one fact (measured:
+# 64 failing criteria + the catch-all). A criterion fires at most one failure rule, or two
+# missing-fact rules when its threshold is tiered; keep the worst case of a ruleset at 56.
+MAX_MATCHES_PER_RULESET = 56
 
 
 class CompileError(Exception):
@@ -186,6 +189,13 @@ def _negated(fname: str, op: Op, enc: Any) -> dict:
     raise CompileError(f"operator {op} has no failure rule")
 
 
+def max_matches(leaf: CompiledLeaf) -> int:
+    """How many of this criterion's rules can match one fact at once."""
+    if leaf.node.op is Op.manual:
+        return 0
+    return 2 if leaf.tiers is not None else 1
+
+
 def _missing(fname: str) -> dict:
     # anchored on t=1: the session's own state document (sid, id, $s) lacks every field and
     # would otherwise match each $nex condition
@@ -303,10 +313,10 @@ def compile_pack(pack: Pack, as_of: dt.date, overrides: dict[str, Any] | None = 
                 cm = measures[mid]
                 if cm.measure.subject != subject:
                     continue
-                n = len(cm.leaves)
-                if n > MAX_LEAVES_PER_MEASURE:
-                    raise CompileError(f"{mid}: {n} criteria exceed {MAX_LEAVES_PER_MEASURE}")
-                if current and count + n > MAX_LEAVES_PER_RULESET:
+                if len(cm.leaves) > MAX_LEAVES_PER_MEASURE:
+                    raise CompileError(f"{mid}: {len(cm.leaves)} criteria exceed {MAX_LEAVES_PER_MEASURE}")
+                n = sum(max_matches(cl) for cl in cm.leaves)
+                if current and count + n + 1 > MAX_MATCHES_PER_RULESET:
                     batches.append(current)
                     current, count = [], 0
                 current.append(mid)

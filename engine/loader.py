@@ -41,7 +41,9 @@ DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 # durable-rules limits (../shared/notes/durable-rules.md), checked before anything is compiled
 MAX_SIBLINGS = 64  # 513 distinct sibling conditions hang create_ruleset; stay far below
 MAX_IN_VALUES = 64
-MAX_LEAVES_PER_MEASURE = 40  # at most ~60 conditions may match one fact at once (error 303)
+MAX_LEAVES_PER_MEASURE = (
+    27  # ≤ 2 matching rules each + the catch-all stays under the 64 durable-rules allows (compile.py)
+)
 MAX_FIELDS_PER_FACT = 240  # 252 fields per fact
 
 
@@ -97,12 +99,14 @@ def _line_of(data: Any, loc: tuple) -> int:
     node = data
     for part in loc:
         if isinstance(node, dict):
+            if part not in node.get("__lines__", {}):
+                # pydantic writes a non-string key (a YAML date) as its repr
+                part = next((k for k in node.get("__lines__", {}) if part in (repr(k), str(k))), part)
             if part in node.get("__lines__", {}):
                 line = node["__lines__"][part]
                 node = node[part]
                 continue
-            # pydantic names a union branch (Leaf / Group): skip it
-            continue
+            continue  # pydantic names a union branch or validator: skip it
         if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             node = node[part]
             if isinstance(node, dict):
@@ -446,7 +450,13 @@ def _validation_problems(e: ValidationError, file: str, raw: dict) -> list[Probl
     out = []
     for err in e.errors():
         loc = tuple(err["loc"])
-        where = ".".join(str(p) for p in loc if not (isinstance(p, str) and p[:1].isupper()))
+        where = ".".join(
+            str(p).replace("datetime.date", "").strip("()").replace(", ", "-")
+            if "datetime.date" in str(p)
+            else str(p)
+            for p in loc
+            if not (isinstance(p, str) and (p[:1].isupper() or "function-" in p or p in ("leaf", "group")))
+        )
         out.append(Problem(file, _line_of(raw, loc), f"{where}: {err['msg']}"))
     return out
 

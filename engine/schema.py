@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 
 class Strict(BaseModel):
@@ -229,7 +229,14 @@ class Group(Strict):
         return [self.not_] if self.not_ is not None else []
 
 
-Node = Annotated[Leaf | Group, Field(union_mode="left_to_right")]
+def _node_kind(v: Any) -> str:
+    if isinstance(v, dict):
+        return "group" if any(k in v for k in ("all", "any", "not")) else "leaf"
+    return "group" if isinstance(v, Group) else "leaf"
+
+
+# a node with all/any/not is a group, anything else a criterion: errors then name one branch only
+Node = Annotated[Annotated[Leaf, Tag("leaf")] | Annotated[Group, Tag("group")], Discriminator(_node_kind)]
 Group.model_rebuild()
 
 
