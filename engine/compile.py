@@ -18,12 +18,13 @@ import datetime as dt
 import itertools
 import math
 from dataclasses import dataclass, field
-from decimal import Decimal, localcontext
+from decimal import ROUND_FLOOR, Decimal
+from decimal import Context as DecimalContext
 from typing import Any
 
 from . import facts as F
 from .loader import MAX_LEAVES_PER_MEASURE, Pack, dependency_order, pack_fact_specs, typed_value
-from .schema import Leaf, Measure, Op, Tiered, leaves
+from .schema import DatedValue, Leaf, Measure, Op, Tiered, leaves
 
 SCALE_DIGITS = {"ratio": 12, "wan_yuan": 6, "mu": 6, "points": 6}
 DEFAULT_SCALE_DIGITS = 6
@@ -32,6 +33,10 @@ CLAMP = 2**61
 # 64 failing criteria + the catch-all). A criterion fires at most one failure rule, or two
 # missing-fact rules when its threshold is tiered; keep the worst case of a ruleset at 56.
 MAX_MATCHES_PER_RULESET = 56
+
+
+_ENC = DecimalContext(prec=80)
+_INT_SCALE = dict.fromkeys(("people", "days", "years", "count"), 10 ** DEFAULT_SCALE_DIGITS)
 
 
 class CompileError(Exception):
@@ -53,13 +58,14 @@ def encode(spec: F.FactSpec, value: Any) -> Any:
         return "s:" + str(value)
     if kind == "date":
         return 2 * value.toordinal()
-    digits = SCALE_DIGITS.get(spec.unit, DEFAULT_SCALE_DIGITS)
-    with localcontext() as ctx:
-        ctx.prec = 80
-        scaled = Decimal(value).scaleb(digits)
-        whole = scaled.to_integral_value(rounding="ROUND_FLOOR")
+    if kind == "int" and spec.unit in _INT_SCALE:
+        enc = 2 * int(value) * _INT_SCALE[spec.unit]
+    else:
+        # 80 digits: scaleb rounds to the context's precision, and a 40-digit ratio must keep all
+        scaled = Decimal(value).scaleb(SCALE_DIGITS.get(spec.unit, DEFAULT_SCALE_DIGITS), context=_ENC)
+        whole = scaled.to_integral_value(rounding=ROUND_FLOOR, context=_ENC)
         enc = 2 * int(whole) + (0 if scaled == whole else 1)
-    return max(-CLAMP, min(CLAMP, enc))
+    return -CLAMP if enc < -CLAMP else CLAMP if enc > CLAMP else enc
 
 
 def encode_threshold(spec: F.FactSpec, value: Any, where: str) -> Any:
@@ -99,6 +105,7 @@ class CompiledLeaf:
     tiers: list[tuple[Decimal | None, Decimal | None, Any]] | None = None  # (lower excl., upper incl., value)
     by: F.FactSpec | None = None
     param_status: str | None = None  # verified | provisional when from a parameter
+    templates: dict[str, dict] = field(default_factory=dict)  # the static part of its explanation, per language
 
     @property
     def unmet_rule(self) -> str:
@@ -125,10 +132,15 @@ class CompiledMeasure:
     params: dict[str, Any]  # name -> typed value in force
     param_status: dict[str, str]
     stage: int
+    unavailable: str | None = None  # why it cannot be evaluated on this day (a parameter has no value)
+    plan: list | None = None  # the criteria tree flattened for judging (engine/evaluate.py)
 
     @property
     def id(self) -> str:
         return self.measure.id
+
+    def in_force(self, day: dt.date) -> bool:
+        return self.unavailable is None and self.measure.effective.contains(day)
 
 
 @dataclass
@@ -142,6 +154,7 @@ class RuleGroup:
     leaves: list[CompiledLeaf]
     fact_paths: list[str]  # every fact a subject fact must carry for this group
     definition: dict[str, Any] = field(default_factory=dict)
+    scored: list[str] = field(default_factory=list)  # measures of the group that define scores
 
 
 @dataclass
@@ -156,6 +169,7 @@ class CompiledPack:
     specs: dict[str, F.FactSpec]
     pack_params: dict[str, Any]
     overrides: dict[str, Any]
+    exclusive_with: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def version(self) -> str:
@@ -266,15 +280,14 @@ def compile_pack(pack: Pack, as_of: dt.date, overrides: dict[str, Any] | None = 
             dated = p.value_on(as_of)
             okey = f"{mid}.{name}"
             if okey in overrides:
-                from .loader import DatedValue  # noqa: F401 - documented type
-
-                params[name] = typed_value(p, type("V", (), {"value": overrides[okey]})())
+                params[name] = typed_value(p, DatedValue(value=overrides[okey], reference="override", status="provisional"))
                 status[name] = "override"
             else:
                 params[name] = typed_value(p, dated)
                 status[name] = dated.status.value if dated is not None else "absent"
             key_parts.append((mid, name, repr(params[name])))
         cleaves = []
+        unavailable = None
         for node in leaves(m.criteria):
             spec = specs.get(node.fact) if node.fact else None
             cl = CompiledLeaf(next(idx), mid, node, spec)
@@ -292,15 +305,14 @@ def compile_pack(pack: Pack, as_of: dt.date, overrides: dict[str, Any] | None = 
                             lower = t.upto
                         cl.tiers = bounds
                     elif value is None:
-                        raise CompileError(
-                            f"{mid}/{node.id}: parameter {node.param!r} has no value on {as_of}"
-                        )
+                        # not yet in force (or repealed): the measure cannot apply on this day
+                        unavailable = f"parameter {node.param!r} has no value on {as_of}"
                     else:
                         cl.expected = typed_literal(spec, value)
                 else:
                     cl.expected = typed_literal(spec, node.value)
             cleaves.append(cl)
-        measures[mid] = CompiledMeasure(m, cleaves, params, status, stage_of[mid])
+        measures[mid] = CompiledMeasure(m, cleaves, params, status, stage_of[mid], unavailable)
         all_leaves += cleaves
 
     groups: list[RuleGroup] = []
@@ -311,7 +323,7 @@ def compile_pack(pack: Pack, as_of: dt.date, overrides: dict[str, Any] | None = 
             batches: list[list[str]] = []
             for mid in ids:
                 cm = measures[mid]
-                if cm.measure.subject != subject:
+                if cm.measure.subject != subject or cm.unavailable:
                     continue
                 if len(cm.leaves) > MAX_LEAVES_PER_MEASURE:
                     raise CompileError(f"{mid}: {len(cm.leaves)} criteria exceed {MAX_LEAVES_PER_MEASURE}")
@@ -334,12 +346,16 @@ def compile_pack(pack: Pack, as_of: dt.date, overrides: dict[str, Any] | None = 
                         paths.setdefault(cl.by.path)
                     definition.update(_durable_rules(cl))
                 definition["z_catch_all"] = {"all": [{"m": {"t": 1}}]}
+                scored = [mid for mid in batch if measures[mid].measure.scores]
                 groups.append(
-                    RuleGroup(
-                        f"huiqi_{next(_names)}", stage, subject, batch, gleaves, list(paths), definition
-                    )
+                    RuleGroup(f"huiqi_{next(_names)}", stage, subject, batch, gleaves, list(paths), definition, scored)
                 )
 
+    exclusive: dict[str, set[str]] = {}
+    for mid, m in pack.measures.items():
+        for other in m.excludes:
+            exclusive.setdefault(mid, set()).add(other)
+            exclusive.setdefault(other, set()).add(mid)
     epoch = as_of
     return CompiledPack(
         pack,
@@ -352,6 +368,7 @@ def compile_pack(pack: Pack, as_of: dt.date, overrides: dict[str, Any] | None = 
         specs,
         pack.params_on(as_of),
         overrides,
+        {k: sorted(v) for k, v in exclusive.items()},
     )
 
 

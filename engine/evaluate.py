@@ -106,11 +106,23 @@ def _part(
     return pts, (), f"{part.label.zh} {show(f.value, unit)} → {pts}分"
 
 
+def _part_max(part: ScorePart, params: dict[str, Any]) -> Decimal:
+    if part.max_of:
+        return max(_part_max(alt, params) for alt in part.max_of)
+    return max((r.points for r in params[part.table]), default=Decimal(0))
+
+
 def compute_scores(ctx: F.Context, cm: CompiledMeasure) -> dict[str, F.Fact]:
+    """``score.<id>`` and ``score.<id>.<part>`` facts of a measure.
+
+    Where parts are unknown, the score is known all the same if every criterion on it decides
+    alike at the lowest and the highest total the unknown parts allow (e.g. 20 + 50 points
+    already reach 60, whatever the IP part scores)."""
     out: dict[str, F.Fact] = {}
     for score in cm.measure.scores:
         path = F.score_fact_path(score.id)
         total = Decimal(0)
+        headroom = Decimal(0)
         missing: list[str] = []
         notes = []
         for part in score.parts:
@@ -118,16 +130,23 @@ def compute_scores(ctx: F.Context, cm: CompiledMeasure) -> dict[str, F.Fact]:
             ppath = f"{path}.{part.id}"
             if pts is None:
                 missing += miss
+                headroom += _part_max(part, cm.params)
                 out[ppath] = F.Fact(missing=tuple(miss))
             else:
                 total += pts
                 notes.append(note)
                 out[ppath] = F.Fact(pts, inputs={ppath: pts}, formula=note)
-        if missing:
-            out[path] = F.Fact(missing=tuple(dict.fromkeys(missing)))
-        else:
-            parts = {p.id: out[f"{path}.{p.id}"].value for p in score.parts}
+        parts = {p.id: out[f"{path}.{p.id}"].value for p in score.parts}
+        if not missing:
             out[path] = F.Fact(total, inputs=parts, formula="；".join(notes) + f"；合计 {total}分")
+            continue
+        low, high = F.Fact(total), F.Fact(total + headroom)
+        users = [cl for cl in cm.leaves if cl.spec is not None and cl.spec.path == path and cl.tiers is None]
+        if users and all(leaf_fires(cl, {path: low}) == leaf_fires(cl, {path: high}) for cl in users):
+            note = f"部分指标未知（{'、'.join(dict.fromkeys(missing))}），已知部分 {total}分，最高可能 {total + headroom}分，不影响结论"
+            out[path] = F.Fact(total, inputs=parts, formula="；".join(notes) + "；" + note)
+        else:
+            out[path] = F.Fact(missing=tuple(dict.fromkeys(missing)))
     return out
 
 
@@ -197,21 +216,26 @@ def explain_leaf(
 ) -> dict:
     node: Leaf = leaf.node
     unit = node.unit.value
-    out: dict[str, Any] = {
-        "id": node.id,
-        "kind": "criterion",
-        "parent": parent,
-        "depth": depth,
-        "label": node.label.get(lang),
-        "status": status,
-        "status_label": pick(STATUSES[status], lang),
-        "fact": node.fact,
-        "op": node.op.value,
-        "unit": unit,
-        "clause": node.clause,
-        "quote": node.quote,
-        "provisional": provisional,
-    }
+    template = leaf.templates.get(lang)
+    if template is None:
+        template = leaf.templates[lang] = {
+            "id": node.id,
+            "kind": "criterion",
+            "parent": parent,
+            "depth": depth,
+            "label": node.label.get(lang),
+            "status": None,
+            "status_label": None,
+            "fact": node.fact,
+            "op": node.op.value,
+            "unit": unit,
+            "clause": node.clause,
+            "quote": node.quote,
+            "provisional": provisional,
+        }
+    out = template.copy()
+    out["status"] = status
+    out["status_label"] = pick(STATUSES[status], lang)
     f = facts.get(node.fact) if node.fact else None
     actual = f.value if f else None
     expected = leaf.expected
@@ -228,7 +252,7 @@ def explain_leaf(
     word = pick(OP_WORDS_ZH_EN[node.op.value], lang)
     out["expected_display"] = f"{word} {show(expected, unit, lang)}" if expected is not None else word
     if f is not None and f.formula:
-        out["formula"] = f.formula
+        out["formula"] = f.formula_text()
     label = node.label.get(lang)
     if status == "met":
         text = (
@@ -306,6 +330,7 @@ class Engine:
         self.backend = get_backend(self.backend_name)
         self.pack: Pack = load_pack(self.rules_dir)
         self._compiled: OrderedDict[tuple, CompiledPack] = OrderedDict()
+        self._by_day: dict[dt.date, CompiledPack] = {}  # the same model serves every day of an epoch
         self._lock = threading.Lock()
 
     @property
@@ -313,6 +338,19 @@ class Engine:
         return self.pack.version
 
     def compiled(self, as_of: dt.date, overrides: dict[str, Any] | None = None) -> CompiledPack:
+        if not overrides:
+            hit = self._by_day.get(as_of)
+            if hit is not None:
+                return hit
+        cp = self._compiled_for_key(as_of, overrides)
+        if not overrides:
+            with self._lock:
+                if len(self._by_day) > 4096:
+                    self._by_day.clear()
+                self._by_day[as_of] = cp
+        return cp
+
+    def _compiled_for_key(self, as_of: dt.date, overrides: dict[str, Any] | None) -> CompiledPack:
         key = compile_key(self.pack, as_of, overrides)
         with self._lock:
             hit = self._compiled.get(key)
@@ -327,6 +365,7 @@ class Engine:
             self._compiled[key] = cp
             while len(self._compiled) > self.CACHE_SIZE:
                 _, old = self._compiled.popitem(last=False)
+                self._by_day = {d: c for d, c in self._by_day.items() if c is not old}
                 for g in old.groups:
                     self.backend.release(g)
         return cp
@@ -338,6 +377,7 @@ class Engine:
             old = list(self._compiled.values())
             self.pack = new_pack
             self._compiled = OrderedDict()
+            self._by_day = {}
             if rules_dir:
                 self.rules_dir = Path(rules_dir)
         for cp in old:
@@ -409,20 +449,17 @@ class Engine:
         ctx = F.Context(profile, as_of, pack_params=cp.pack_params)
         project_ctxs = [ctx.for_project(p) for p in profile.projects]
         results: list[dict] = []
+        for mid in wanted:
+            cm = cp.measures[mid]
+            if not cm.in_force(as_of):
+                results.append(_not_applicable(cm, "window" if cm.unavailable is None else "no_parameter"))
+                if cm.measure.subject == "enterprise":
+                    ctx.extra[F.measure_fact_path(mid)] = F.Fact("not_applicable")
         for stage in range(len(cp.stages)):
             for group in cp.groups:
                 if group.stage != stage or not wanted.intersection(group.measure_ids):
                     continue
-                in_force = [
-                    mid
-                    for mid in group.measure_ids
-                    if mid in wanted and cp.measures[mid].measure.effective.contains(as_of)
-                ]
-                for mid in group.measure_ids:
-                    if mid in wanted and mid not in in_force:
-                        results.append(_not_applicable(cp.measures[mid], "window"))
-                        if group.subject == "enterprise":
-                            ctx.extra[F.measure_fact_path(mid)] = F.Fact("not_applicable")
+                in_force = [mid for mid in group.measure_ids if mid in wanted and cp.measures[mid].in_force(as_of)]
                 if not in_force:
                     continue
                 contexts = (
@@ -436,14 +473,15 @@ class Engine:
                     continue
                 subjects = []
                 for key, c in contexts:
-                    for mid in in_force:
+                    for mid in group.scored:
                         for path, fact in compute_scores(c, cp.measures[mid]).items():
                             c.extra[path] = fact
-                            c._cache[path] = fact
-                    subjects.append((key, {path: c.get(path) for path in group.fact_paths}))
+                    # a measure of this ruleset that was not asked for may depend on one that was not
+                    # evaluated: that fact is unknown (facts.NOT_SUPPLIED) and its verdict not reported
+                    get = c.get
+                    subjects.append((key, {path: get(path) for path in group.fact_paths}))
                 fired = self.backend.run(group, subjects)
-                for key, c in contexts:
-                    facts = dict(subjects[[k for k, _ in subjects].index(key)][1])
+                for (key, c), (_, facts) in zip(contexts, subjects, strict=True):
                     for mid in in_force:
                         r = _judge(cp.measures[mid], fired[key], facts)
                         r["_ctx"] = c
@@ -580,7 +618,7 @@ class Engine:
                         }
                         for p in s.parts
                     },
-                    "formula": r["_ctx"].get(F.score_fact_path(s.id)).formula,
+                    "formula": r["_ctx"].get(F.score_fact_path(s.id)).formula_text(),
                 }
                 for s in m.scores
             }
@@ -594,6 +632,7 @@ class UnknownMeasure(KeyError):
 
 
 def _not_applicable(cm: CompiledMeasure, reason: str) -> dict:
+    """``reason``: window (not in force), no_parameter (no value in force), no_subject (no project)."""
     subject = (
         {"kind": cm.measure.subject}
         if cm.measure.subject == "enterprise"
@@ -602,19 +641,27 @@ def _not_applicable(cm: CompiledMeasure, reason: str) -> dict:
     return {"measure_id": cm.id, "subject": subject, "outcome": "not_applicable", "reason": reason}
 
 
+def _plan(cm: CompiledMeasure) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The criteria tree as a flat list, children before parents: (id, kind, child ids)."""
+    if cm.plan is None:
+        plan: list[tuple[str, str, tuple[str, ...]]] = []
+
+        def visit(node: Any) -> None:
+            if isinstance(node, Group):
+                for c in node.children:
+                    visit(c)
+                plan.append((node.id, node.kind, tuple(c.id for c in node.children)))
+
+        visit(cm.measure.criteria)
+        cm.plan = plan
+    return cm.plan
+
+
 def _judge(cm: CompiledMeasure, fired: set[str], facts: dict[str, F.Fact]) -> dict:
-    statuses: dict[str, str] = {}
-    leaf_status_by_id = {cl.node.id: leaf_status(cl, fired, facts) for cl in cm.leaves}
-
-    def visit(node: Any) -> str:
-        if isinstance(node, Group):
-            s = combine(node.kind, [visit(c) for c in node.children])
-        else:
-            s = leaf_status_by_id[node.id]
-        statuses[node.id] = s
-        return s
-
-    top = visit(cm.measure.criteria)
+    statuses = {cl.node.id: leaf_status(cl, fired, facts) for cl in cm.leaves}
+    top = "met"
+    for node_id, kind, children in _plan(cm):
+        top = statuses[node_id] = combine(kind, [statuses[c] for c in children])
     return {"measure_id": cm.id, "outcome": OUTCOME_OF_STATUS[top], "statuses": statuses, "facts": facts}
 
 
@@ -676,14 +723,15 @@ def _benefit(cm: CompiledMeasure, ctx: F.Context, lang: str) -> dict[str, Any]:
 
 
 def _mark_stacking(cp: CompiledPack, results: list[dict]) -> None:
+    """Measures that cannot be stacked (``excludes``, either way round) and are both eligible."""
     eligible = {(r["measure_id"], str(r["subject"].get("id"))) for r in results if r["outcome"] == "eligible"}
     for r in results:
-        m = cp.measures[r["measure_id"]].measure
-        others = set(m.excludes) | {
-            mid for mid, cm in cp.measures.items() if r["measure_id"] in cm.measure.excludes
-        }
-        clash = sorted(mid for mid in others if (mid, str(r["subject"].get("id"))) in eligible)
-        r["not_stackable_with"] = clash if r["outcome"] == "eligible" else []
+        others = cp.exclusive_with.get(r["measure_id"], ())
+        if r["outcome"] != "eligible" or not others:
+            r["not_stackable_with"] = []
+            continue
+        sid = str(r["subject"].get("id"))
+        r["not_stackable_with"] = [mid for mid in others if (mid, sid) in eligible]
 
 
 def rank_missing(results: list[dict], lang: str) -> list[dict]:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal
+from decimal import Context as DecimalContext
 from typing import Any
 
 from .profile import Profile, Project
@@ -42,7 +43,7 @@ class FactSpec:
 class Fact:
     value: Any = None
     missing: tuple[str, ...] = ()  # input paths whose absence left the value unknown
-    formula: str | None = None  # the arithmetic, e.g. "(a + b) ÷ (c + d)"
+    formula: Any = None  # the arithmetic ("(a + b) ÷ (c + d)"), or a function that writes it when asked
     inputs: dict[str, Any] = field(default_factory=dict)
     undefined: str | None = None  # reason the value cannot be computed although nothing is missing
     parts: tuple | None = None  # for a ratio: (numerator path, numerator, denominator path, denominator)
@@ -50,6 +51,10 @@ class Fact:
     @property
     def known(self) -> bool:
         return self.value is not None
+
+    def formula_text(self) -> str | None:
+        f = self.formula
+        return f() if callable(f) else f
 
 
 SPECS: dict[str, FactSpec] = {}
@@ -65,12 +70,21 @@ def fact(path: str, kind: str, unit: str, zh: str, en: str, **kw: Any):
     return register
 
 
+_CTX = DecimalContext(prec=RATIO_PRECISION, rounding=ROUND_HALF_UP)
+_HUNDRED = Decimal(100)
+_CENT = Decimal("0.01")
+
+
 def pct(d: Decimal) -> str:
     """A ratio as a percentage for people: 0.0325 → '3.25%'."""
-    with localcontext() as ctx:
-        ctx.prec = RATIO_PRECISION
-        p = (d * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return f"{p.normalize():f}%" if p == p.to_integral_value() else f"{p:f}%"
+    p = _CTX.multiply(d, _HUNDRED).quantize(_CENT, context=_CTX)
+    return f"{p.normalize(_CTX):f}%" if p == p.to_integral_value() else f"{p:f}%"
+
+
+def divide(a: Decimal, b: Decimal) -> Decimal:
+    """a ÷ b to 40 significant digits: far finer than any input (6 decimals of 万元 under 10^9),
+    so that no quotient can round onto a threshold it does not reach."""
+    return _CTX.divide(a, b)
 
 
 def money(d: Decimal) -> str:
@@ -80,7 +94,7 @@ def money(d: Decimal) -> str:
 class Context:
     """Facts of one subject on one assessment date, computed on demand and kept."""
 
-    __slots__ = ("profile", "as_of", "last_year", "project", "pack_params", "extra", "_cache")
+    __slots__ = ("profile", "as_of", "last_year", "project", "pack_params", "extra", "_cache", "parent")
 
     def __init__(
         self,
@@ -97,24 +111,29 @@ class Context:
         self.pack_params = pack_params or {}
         self.extra = extra or {}  # facts supplied from outside: scores, other measures' outcomes
         self._cache: dict[str, Fact] = {}
+        self.parent: Context | None = None  # a project's context asks its enterprise's for the rest
 
     def get(self, path: str) -> Fact:
         hit = self._cache.get(path)
         if hit is None:
-            if path in self.extra:
-                hit = self.extra[path]
+            hit = self.extra.get(path)
+            if hit is not None:
+                return hit
+            if self.parent is not None and not path.startswith("project."):
+                return self.parent.get(path)
             else:
                 derive = DERIVE.get(path)
                 if derive is None:
+                    if path.startswith(PACK_FACT_PREFIXES):
+                        return NOT_SUPPLIED  # a score or outcome not computed for this evaluation
                     raise KeyError(f"unknown fact path {path!r}")
                 hit = derive(self)
             self._cache[path] = hit
         return hit
 
-    def for_project(self, project: Project, extra: dict[str, Fact] | None = None) -> Context:
-        ctx = Context(self.profile, self.as_of, project, self.pack_params, {**self.extra, **(extra or {})})
-        # enterprise facts do not depend on the project: share what is computed already
-        ctx._cache = {k: v for k, v in self._cache.items() if not k.startswith("project.")}
+    def for_project(self, project: Project) -> Context:
+        ctx = Context(self.profile, self.as_of, project, self.pack_params)
+        ctx.parent = self  # enterprise facts and measure outcomes come from the enterprise's context
         return ctx
 
 
@@ -494,13 +513,11 @@ def _ratio(
         return Fact(missing=missing, inputs=inputs)
     if den.value == 0:
         return Fact(inputs=inputs, undefined=f"{den_label}为0，比例无法计算")
-    with localcontext() as c:
-        c.prec = RATIO_PRECISION
-        r = Decimal(num.value) / Decimal(den.value)
+    r = divide(Decimal(num.value), Decimal(den.value))
     return Fact(
         r,
         inputs=inputs,
-        formula=f"{num_label} {num.value} ÷ {den_label} {den.value} = {pct(r)}",
+        formula=lambda: f"{num_label} {num.value} ÷ {den_label} {den.value} = {pct(r)}",
         parts=(num_path, num.value, den_path, den.value),
     )
 
@@ -578,11 +595,11 @@ def _sum_recent(ctx: Context, name: str) -> Fact:
             miss.append(fiscal_path(year, name))
             continue
         inputs[fiscal_path(year, name)] = v
-        parts.append(money(v))
+        parts.append(v)
         total += v
     if miss:
         return Fact(missing=tuple(miss), inputs=inputs)
-    return Fact(total, inputs=inputs, formula=" + ".join(parts) + f" = {money(total)}")
+    return Fact(total, inputs=inputs, formula=lambda: " + ".join(map(money, parts)) + f" = {money(total)}")
 
 
 for _name in ("sales_revenue", "rd_expense", "rd_expense_domestic"):
@@ -724,6 +741,8 @@ for _name, (_kind, _unit, _zh, _en, _enum) in _PROJECT_FIELDS.items():
 
 # ---------------------------------------------------------------- facts that come from the rule pack
 
+PACK_FACT_PREFIXES = ("measure.", "score.")
+NOT_SUPPLIED = Fact()
 MEASURE_OUTCOMES = ("eligible", "ineligible", "needs_review", "undetermined", "not_applicable")
 
 
