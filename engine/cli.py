@@ -311,7 +311,9 @@ def rules_coverage(
     record: Annotated[
         Path | None, typer.Option("--record", help="场景记录文件（默认 var/feature-coverage.json）")
     ] = None,
-    measure: Annotated[list[str] | None, typer.Option("--measure", "-m", help="只看这些措施 / only these")] = None,
+    measure: Annotated[
+        list[str] | None, typer.Option("--measure", "-m", help="只看这些措施 / only these")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="列出全部场景 / every scenario")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -328,9 +330,13 @@ def rules_coverage(
         code = cov.run_features(path)
         data = cov.load_record(path)
         if code not in (0, 1) or data is None:
-            _fail(f"场景运行失败 / the features did not run (pytest exit {code}): .venv/bin/python -m pytest features")
+            _fail(
+                f"场景运行失败 / the features did not run (pytest exit {code}): .venv/bin/python -m pytest features"
+            )
         if code == 1:
-            err.print("[yellow]有场景未通过；只计入通过的场景 / some scenarios fail; only passing ones count[/]")
+            err.print(
+                "[yellow]有场景未通过；只计入通过的场景 / some scenarios fail; only passing ones count[/]"
+            )
         stale = cov.stale_reason(data, pack)
     if stale:
         err.print(f"[yellow]注意 / note: {stale}[/]")
@@ -342,17 +348,25 @@ def rules_coverage(
         rows = [r for r in rows if r["measure_id"] in measure]
     gaps = cov.uncovered(rows)
     if as_json:
-        sys.stdout.write(json.dumps({"criteria": rows, "uncovered": gaps}, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps({"criteria": rows, "uncovered": gaps}, ensure_ascii=False, indent=2) + "\n"
+        )
     else:
         cov.render(rows, out, verbose)
         provisional_gaps = [r for r in cov.uncovered(rows, published_only=False) if r not in gaps]
         if provisional_gaps:
-            out.print(f"[yellow]暂定措施中 {len(provisional_gaps)} 个条件缺少一侧的场景 / provisional criteria lacking a side[/]")
+            out.print(
+                f"[yellow]暂定措施中 {len(provisional_gaps)} 个条件缺少一侧的场景 / provisional criteria lacking a side[/]"
+            )
         if gaps:
-            err.print("[red]已公布措施的条件缺少满足或不满足一侧的场景 / published criteria lacking a side:[/]")
+            err.print(
+                "[red]已公布措施的条件缺少满足或不满足一侧的场景 / published criteria lacking a side:[/]"
+            )
             err.print(cov.describe_gaps(gaps), markup=False)
         else:
-            out.print("[green]已公布措施的每个条件都有满足与不满足两侧的场景 / every published criterion is held on both sides[/]")
+            out.print(
+                "[green]已公布措施的每个条件都有满足与不满足两侧的场景 / every published criterion is held on both sides[/]"
+            )
     if gaps:
         raise typer.Exit(1)
 

@@ -36,7 +36,7 @@ MAX_MATCHES_PER_RULESET = 56
 
 
 _ENC = DecimalContext(prec=80)
-_INT_SCALE = dict.fromkeys(("people", "days", "years", "count"), 10 ** DEFAULT_SCALE_DIGITS)
+_INT_SCALE = dict.fromkeys(("people", "days", "years", "count"), 10**DEFAULT_SCALE_DIGITS)
 
 
 class CompileError(Exception):
@@ -105,7 +105,9 @@ class CompiledLeaf:
     tiers: list[tuple[Decimal | None, Decimal | None, Any]] | None = None  # (lower excl., upper incl., value)
     by: F.FactSpec | None = None
     param_status: str | None = None  # verified | provisional when from a parameter
-    templates: dict[str, dict] = field(default_factory=dict)  # the static part of its explanation, per language
+    templates: dict[str, dict] = field(
+        default_factory=dict
+    )  # the static part of its explanation, per language
 
     @property
     def unmet_rule(self) -> str:
@@ -280,7 +282,9 @@ def compile_pack(pack: Pack, as_of: dt.date, overrides: dict[str, Any] | None = 
             dated = p.value_on(as_of)
             okey = f"{mid}.{name}"
             if okey in overrides:
-                params[name] = typed_value(p, DatedValue(value=overrides[okey], reference="override", status="provisional"))
+                params[name] = typed_value(
+                    p, DatedValue(value=overrides[okey], reference="override", status="provisional")
+                )
                 status[name] = "override"
             else:
                 params[name] = typed_value(p, dated)
@@ -348,7 +352,16 @@ def compile_pack(pack: Pack, as_of: dt.date, overrides: dict[str, Any] | None = 
                 definition["z_catch_all"] = {"all": [{"m": {"t": 1}}]}
                 scored = [mid for mid in batch if measures[mid].measure.scores]
                 groups.append(
-                    RuleGroup(f"huiqi_{next(_names)}", stage, subject, batch, gleaves, list(paths), definition, scored)
+                    RuleGroup(
+                        f"huiqi_{next(_names)}",
+                        stage,
+                        subject,
+                        batch,
+                        gleaves,
+                        list(paths),
+                        definition,
+                        scored,
+                    )
                 )
 
     exclusive: dict[str, set[str]] = {}

@@ -41,7 +41,13 @@ def declared_tags(rules_dir: Path = DEFAULT_RULES_DIR) -> list[tuple[str, str]]:
     Read from the rule pack; if the pack does not load (a rule file in the making), from the raw
     YAML, so that the features still collect and show what fails.
     """
-    tags: dict[str, list[str]] = {}
+    tags: dict[str, list[str]] = {
+        "national": ["国家规定 / national measures"],
+        "shandong": ["山东省 / Shandong measures"],
+        "jinan": ["济南市 / Jinan measures"],
+        "published": ["依据公开条文的措施 / measures with published criteria"],
+        "provisional": ["暂定口径的措施 / measures on a provisional reading"],
+    }
     try:
         pack = load_pack(rules_dir)
         for mid, m in pack.measures.items():
@@ -59,6 +65,14 @@ def declared_tags(rules_dir: Path = DEFAULT_RULES_DIR) -> list[tuple[str, str]]:
             for cid in _raw_ids(raw.get("criteria")):
                 tags.setdefault(f"clause-{cid}", []).append(mid)
     return [(name, "; ".join(dict.fromkeys(d))) for name, d in sorted(tags.items())]
+
+
+def measure_marks(rules_dir: Path = DEFAULT_RULES_DIR) -> dict[str, tuple[str, str]]:
+    """measure id → (issuer, status), the marks a scenario of that measure carries besides its own tag."""
+    try:
+        return {mid: (m.issuer, m.status) for mid, m in load_pack(rules_dir).measures.items()}
+    except (LintError, OSError):
+        return {}
 
 
 def _raw_ids(node: Any) -> list[str]:
@@ -258,7 +272,9 @@ def short_name(scenario: str, measure_id: str) -> str:
     if not line.isdigit():
         return scenario
     own = feature.endswith(f"/{measure_id}.feature")
-    return f"L{line} {rest}" if own else f"{feature.rpartition('/')[2].removesuffix('.feature')} L{line} {rest}"
+    return (
+        f"L{line} {rest}" if own else f"{feature.rpartition('/')[2].removesuffix('.feature')} L{line} {rest}"
+    )
 
 
 def _side(scenarios: list[str], measure_id: str, verbose: bool) -> str:

@@ -161,7 +161,6 @@ def _gap(leaf: CompiledLeaf, actual: Any, expected: Any, lang: str) -> tuple[Any
     actual = Decimal(actual)
     gap = (expected - actual) if op in (Op.gt, Op.gte) else (actual - expected)
     unit = leaf.node.unit.value
-    strict = op in (Op.gt, Op.lt)
     if unit == "ratio":
         points = (gap * 100).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
         text = (
@@ -171,8 +170,10 @@ def _gap(leaf: CompiledLeaf, actual: Any, expected: Any, lang: str) -> tuple[Any
         )
     else:
         text = f"差 {show(gap, unit)}" if lang != "en" else f"short by {show(gap, unit, 'en')}"
-    if strict:
+    if op is Op.gt:
         text += "（须超过该值）" if lang != "en" else " (must exceed it)"
+    elif op is Op.lt:
+        text += "（须低于该值）" if lang != "en" else " (must be below it)"
     return gap, text, None
 
 
@@ -205,7 +206,47 @@ def _need_for_ratio(leaf: CompiledLeaf, f: F.Fact, expected: Decimal, lang: str)
     )
 
 
+_EXPLAINED: dict[tuple, dict] = {}
+_EXPLAINED_MAX = 100_000
+
+
 def explain_leaf(
+    leaf: CompiledLeaf,
+    status: str,
+    facts: dict[str, F.Fact],
+    parent: str | None,
+    depth: int,
+    lang: str,
+    provisional: bool,
+) -> dict:
+    """One criterion's verdict for people. The text depends only on the values compared, so the
+    explanation of a value seen before (a flag, an enum, a common number) is reused."""
+    f = facts.get(leaf.node.fact) if leaf.node.fact else None
+    by = facts[leaf.by.path].value if leaf.by is not None else None
+    key = None
+    if f is None or (f.formula is None and f.parts is None):
+        key = (
+            leaf.idx,
+            id(leaf),
+            lang,
+            status,
+            None if f is None else f.value,
+            None if f is None else f.missing,
+            by,
+        )
+        hit = _EXPLAINED.get(key)
+        if hit is not None:
+            return hit.copy()
+    out = _explain_leaf(leaf, status, facts, parent, depth, lang, provisional)
+    if key is not None:
+        if len(_EXPLAINED) >= _EXPLAINED_MAX:
+            _EXPLAINED.clear()
+        _EXPLAINED[key] = out
+        return out.copy()
+    return out
+
+
+def _explain_leaf(
     leaf: CompiledLeaf,
     status: str,
     facts: dict[str, F.Fact],
@@ -459,7 +500,9 @@ class Engine:
             for group in cp.groups:
                 if group.stage != stage or not wanted.intersection(group.measure_ids):
                     continue
-                in_force = [mid for mid in group.measure_ids if mid in wanted and cp.measures[mid].in_force(as_of)]
+                in_force = [
+                    mid for mid in group.measure_ids if mid in wanted and cp.measures[mid].in_force(as_of)
+                ]
                 if not in_force:
                     continue
                 contexts = (
@@ -490,9 +533,7 @@ class Engine:
                             r["subject"] = {"kind": "project", "id": proj.id, "name": proj.name}
                         else:
                             r["subject"] = {"kind": "enterprise"}
-                            ctx.extra[F.measure_fact_path(mid)] = F.Fact(
-                                r["outcome"], inputs={F.measure_fact_path(mid): r["outcome"]}
-                            )
+                            ctx.extra[F.measure_fact_path(mid)] = outcome_fact(cp.measures[mid], r)
                         results.append(r)
         order = {
             mid: i
@@ -641,6 +682,26 @@ def _not_applicable(cm: CompiledMeasure, reason: str) -> dict:
     return {"measure_id": cm.id, "subject": subject, "outcome": "not_applicable", "reason": reason}
 
 
+def outcome_fact(cm: CompiledMeasure, r: dict) -> F.Fact:
+    """A measure's outcome as a fact for the measures that depend on it. Undetermined passes its
+    missing facts on (the dependant is undetermined too, naming them); needs-review passes the
+    judgment on to a person; the other outcomes are known values."""
+    path = F.measure_fact_path(cm.id)
+    outcome = r["outcome"]
+    if outcome == "undetermined":
+        missing: dict[str, None] = {}
+        for cl in cm.leaves:
+            if r["statuses"][cl.node.id] == "unknown":
+                for spec in (cl.spec, cl.by):
+                    if spec is not None:
+                        for m in r["facts"][spec.path].missing:
+                            missing.setdefault(m)
+        return F.Fact(missing=tuple(missing) or (path,))
+    if outcome == "needs_review":
+        return F.Fact(undefined=f"所依据的“{cm.measure.title.zh}”需人工审核")
+    return F.Fact(outcome, inputs={path: outcome})
+
+
 def _plan(cm: CompiledMeasure) -> list[tuple[str, str, tuple[str, ...]]]:
     """The criteria tree as a flat list, children before parents: (id, kind, child ids)."""
     if cm.plan is None:
@@ -723,11 +784,13 @@ def _benefit(cm: CompiledMeasure, ctx: F.Context, lang: str) -> dict[str, Any]:
 
 
 def _mark_stacking(cp: CompiledPack, results: list[dict]) -> None:
-    """Measures that cannot be stacked (``excludes``, either way round) and are both eligible."""
-    eligible = {(r["measure_id"], str(r["subject"].get("id"))) for r in results if r["outcome"] == "eligible"}
+    """Measures that cannot be stacked (``excludes``, either way round) and both granted (eligible
+    or awaiting review) to the same subject."""
+    granted = ("eligible", "needs_review")
+    eligible = {(r["measure_id"], str(r["subject"].get("id"))) for r in results if r["outcome"] in granted}
     for r in results:
         others = cp.exclusive_with.get(r["measure_id"], ())
-        if r["outcome"] != "eligible" or not others:
+        if r["outcome"] not in granted or not others:
             r["not_stackable_with"] = []
             continue
         sid = str(r["subject"].get("id"))

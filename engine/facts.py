@@ -658,11 +658,16 @@ def _size_class(ctx: Context) -> Fact:
     code = ctx.profile.industry_code
     if code is None:
         return Fact(missing=("industry_code",))
-    row = None
+    row, matched = None, -1
     for candidate in table or ():
-        if candidate.prefixes and any(code.startswith(p) for p in candidate.prefixes):
-            if row is None or max(map(len, candidate.prefixes)) > max(map(len, row.prefixes)):
-                row = candidate
+        # the row whose matching prefix is longest (I65 before I)
+        for prefix in candidate.prefixes:
+            if code.startswith(prefix) and len(prefix) > matched:
+                row, matched = candidate, len(prefix)
+    finer = [p for r in table or () for p in r.prefixes if p.startswith(code) and len(p) > len(code)]
+    if finer and (row is None or all(len(p) > matched for p in finer)):
+        # "F" alone could be 批发业 (F51) or 零售业 (F52): the class cannot be told
+        return Fact(missing=("industry_code",), undefined="行业代码需细化到能确定划型行业的层级（如 F51）")
     if row is None:
         row = next(r for r in table if not r.prefixes)
     indicators = {

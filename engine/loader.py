@@ -307,7 +307,7 @@ def _lint_measure(
                 loc + ("op",),
                 f"operator {leaf.op.value} needs a number or date; fact {leaf.fact!r} is {spec.kind}",
             )
-        if leaf.op in (Op.in_, Op.not_in):
+        if leaf.op in (Op.in_, Op.not_in) and leaf.param is None:
             if not isinstance(leaf.value, list) or not leaf.value:
                 at(loc + ("value",), f"operator {leaf.op.value} needs a non-empty list")
             elif len(leaf.value) > MAX_IN_VALUES:
@@ -477,12 +477,15 @@ def lint(rules_dir: Path | str = DEFAULT_RULES_DIR) -> tuple[Pack | None, list[P
         problems += probs
         if raw is not None:
             for name, p in _strip(raw).get("parameters", {}).items():
+                where = raw.get("parameters", {}).get(name, raw)
                 try:
                     pack_params[name] = Parameter.model_validate(p)
+                    for dated in pack_params[name].values.values():
+                        typed_value(
+                            pack_params[name], dated
+                        )  # a malformed table fails here, not at evaluation
                 except ValidationError as e:
-                    problems += _validation_problems(
-                        e, str(pack_file), raw.get("parameters", {}).get(name, raw)
-                    )
+                    problems += _validation_problems(e, str(pack_file), where)
 
     paths = sorted(p for p in rules_dir.glob("*/*.yaml"))
     if not paths:
