@@ -170,7 +170,13 @@ def _gap(leaf: CompiledLeaf, actual: Any, expected: Any, lang: str) -> tuple[Any
         )
     else:
         text = f"差 {show(gap, unit)}" if lang != "en" else f"short by {show(gap, unit, 'en')}"
-    if op is Op.gt:
+    if op is Op.gt and gap == 0:
+        text = "恰好等于该值，须超过" if lang != "en" else "exactly at the threshold, which must be exceeded"
+    elif op is Op.lt and gap == 0:
+        text = (
+            "恰好等于该值，须低于" if lang != "en" else "exactly at the threshold, which must not be reached"
+        )
+    elif op is Op.gt:
         text += "（须超过该值）" if lang != "en" else " (must exceed it)"
     elif op is Op.lt:
         text += "（须低于该值）" if lang != "en" else " (must be below it)"
@@ -345,8 +351,13 @@ def _explain_leaf(
     return out
 
 
+_TEN_PLACES = Decimal("1e-10")
+
+
 def _jsonable(v: Any) -> Any:
     if isinstance(v, Decimal):
+        if v.as_tuple().exponent < -10:  # a 40-digit quotient: ten places say all a person needs
+            v = v.quantize(_TEN_PLACES).normalize()
         return format(v, "f")
     if isinstance(v, dt.date):
         return v.isoformat()
@@ -594,6 +605,9 @@ class Engine:
                         "status_label": pick(STATUSES[statuses[node.id]], lang),
                         "clause": node.clause,
                         "quote": node.quote,
+                        "explanation": f"{node.label.get(lang)}：{pick(STATUSES[statuses[node.id]], lang)}"
+                        if lang != "en"
+                        else f"{node.label.get(lang)}: {pick(STATUSES[statuses[node.id]], lang)}",
                     }
                 )
                 for child in node.children:
