@@ -108,6 +108,7 @@ class CompiledLeaf:
     templates: dict[str, dict] = field(
         default_factory=dict
     )  # the static part of its explanation, per language
+    explained: dict[tuple, dict] = field(default_factory=dict)  # explanations of values seen before
 
     @property
     def unmet_rule(self) -> str:
@@ -136,6 +137,7 @@ class CompiledMeasure:
     stage: int
     unavailable: str | None = None  # why it cannot be evaluated on this day (a parameter has no value)
     plan: list | None = None  # the criteria tree flattened for judging (engine/evaluate.py)
+    rows: dict[tuple, dict] = field(default_factory=dict)  # its groups' explanations by status and language
 
     @property
     def id(self) -> str:

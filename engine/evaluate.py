@@ -212,8 +212,24 @@ def _need_for_ratio(leaf: CompiledLeaf, f: F.Fact, expected: Decimal, lang: str)
     )
 
 
-_EXPLAINED: dict[tuple, dict] = {}
-_EXPLAINED_MAX = 100_000
+EXPLAINED_PER_LEAF = 2_000
+
+
+def _group_row(node: Group, parent: str | None, depth: int, status: str, lang: str) -> dict:
+    word = pick(STATUSES[status], lang)
+    label = node.label.get(lang)
+    return {
+        "id": node.id,
+        "kind": node.kind,
+        "parent": parent,
+        "depth": depth,
+        "label": label,
+        "status": status,
+        "status_label": word,
+        "clause": node.clause,
+        "quote": node.quote,
+        "explanation": f"{label}：{word}" if lang != "en" else f"{label}: {word}",
+    }
 
 
 def explain_leaf(
@@ -230,24 +246,17 @@ def explain_leaf(
     f = facts.get(leaf.node.fact) if leaf.node.fact else None
     by = facts[leaf.by.path].value if leaf.by is not None else None
     key = None
+    seen = leaf.explained
     if f is None or (f.formula is None and f.parts is None):
-        key = (
-            leaf.idx,
-            id(leaf),
-            lang,
-            status,
-            None if f is None else f.value,
-            None if f is None else f.missing,
-            by,
-        )
-        hit = _EXPLAINED.get(key)
+        key = (lang, status, None if f is None else f.value, None if f is None else f.missing, by)
+        hit = seen.get(key)
         if hit is not None:
             return hit.copy()
     out = _explain_leaf(leaf, status, facts, parent, depth, lang, provisional)
     if key is not None:
-        if len(_EXPLAINED) >= _EXPLAINED_MAX:
-            _EXPLAINED.clear()
-        _EXPLAINED[key] = out
+        if len(seen) >= EXPLAINED_PER_LEAF:
+            seen.clear()
+        seen[key] = out
         return out.copy()
     return out
 
@@ -594,22 +603,11 @@ class Engine:
 
         def visit(node: Any, parent: str | None, depth: int) -> None:
             if isinstance(node, Group):
-                criteria.append(
-                    {
-                        "id": node.id,
-                        "kind": node.kind,
-                        "parent": parent,
-                        "depth": depth,
-                        "label": node.label.get(lang),
-                        "status": statuses[node.id],
-                        "status_label": pick(STATUSES[statuses[node.id]], lang),
-                        "clause": node.clause,
-                        "quote": node.quote,
-                        "explanation": f"{node.label.get(lang)}：{pick(STATUSES[statuses[node.id]], lang)}"
-                        if lang != "en"
-                        else f"{node.label.get(lang)}: {pick(STATUSES[statuses[node.id]], lang)}",
-                    }
-                )
+                key = (node.id, statuses[node.id], lang)
+                row = cm.rows.get(key)
+                if row is None:
+                    row = cm.rows[key] = _group_row(node, parent, depth, statuses[node.id], lang)
+                criteria.append(row.copy())
                 for child in node.children:
                     visit(child, node.id, depth + 1)
             else:

@@ -1,7 +1,9 @@
-"""Screen a JSONL file of profiles on every core: one output line per input line, in order.
+"""Screen a file of profiles on every core: one output line per input line (or row), in order.
 
-A bad line becomes ``{"line": N, "error": {...}}`` and the run goes on. Input is streamed in
-chunks, never held whole; output is written as chunks come back, in input order.
+JSONL, CSV or XLSX (``engine.tabular``: the template's Chinese headers, money in 万元). A bad line
+becomes ``{"line": N, "error": {...}}`` and the run goes on; a spreadsheet row with bad cells gets
+``{"line": N, "error": {"title": …, "errors": [{row, column, header, field, value, reason}]}}``.
+Input is streamed in chunks, never held whole; output is written as chunks come back, in input order.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import datetime as dt
 import json
 import os
 import time
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
@@ -88,6 +91,77 @@ def _work(args: tuple) -> list[str]:
     ]
 
 
+def evaluate_parsed(
+    engine: Any,
+    number: int,
+    profile: dict | None,
+    errors: list,
+    as_of: dt.date,
+    measures,
+    lang: str,
+    detail: str,
+) -> dict[str, Any]:
+    """A row already read by ``engine.tabular``: its cell errors, or its evaluation."""
+    if profile is None:
+        title = "数据有误，未评估 / bad cells, not evaluated"
+        return {"line": number, "error": {"title": title, "errors": errors}}
+    return evaluate_line(
+        engine, number, json.dumps(profile, ensure_ascii=False), as_of, measures, lang, detail
+    )
+
+
+def _work_rows(args: tuple) -> list[str]:
+    rows, as_of, measures, lang, detail = args
+    return [
+        json.dumps(
+            evaluate_parsed(_engine, number, profile, errors, as_of, measures, lang, detail),
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        for number, profile, errors in rows
+    ]
+
+
+def _table_chunks(
+    path: Path, fmt: str, as_of: dt.date, measures: list[str] | None, lang: str, detail: str
+) -> Iterator[tuple]:
+    from .tabular import open_table
+
+    with path.open("rb") as fh:
+        table = open_table(fh, path.name, fmt, lang)
+        try:
+            batch: list[tuple] = []
+            for row in table.rows():
+                batch.append((row.number, row.profile, row.errors))
+                if len(batch) >= CHUNK:
+                    yield (batch, as_of, measures, lang, detail)
+                    batch = []
+            if batch:
+                yield (batch, as_of, measures, lang, detail)
+        finally:
+            table.close()
+
+
+def input_format(path: Path) -> str:
+    from .tabular import detect_format
+
+    with path.open("rb") as fh:
+        return detect_format(path.name, fh.read(8))
+
+
+def count_rows(path: Path, fmt: str) -> int:
+    if fmt == "jsonl":
+        return count_lines(path)
+    from .tabular import open_table
+
+    with path.open("rb") as fh:
+        table = open_table(fh, path.name, fmt)
+        try:
+            return table.count_rows()
+        finally:
+            table.close()
+
+
 def _chunks(
     path: Path, as_of: dt.date, measures: list[str] | None, lang: str, detail: str
 ) -> Iterator[tuple]:
@@ -99,6 +173,18 @@ def _chunks(
                 return
             yield (number, [ln.rstrip("\n") for ln in lines], as_of, measures, lang, detail)
             number += len(lines)
+
+
+def _bounded_map(pool: ProcessPoolExecutor, fn: Any, items: Iterator[tuple], ahead: int) -> Iterator[Any]:
+    """``pool.map`` in order, but with at most ``ahead`` chunks in flight: ``Executor.map`` submits the
+    whole input at once, which would hold a large file in memory."""
+    pending: deque = deque()
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def count_lines(path: Path) -> int:
@@ -119,7 +205,8 @@ def screen_file(
     backend: str | None = None,
 ) -> dict[str, Any]:
     workers = workers or os.cpu_count() or 1
-    total = count_lines(input)
+    fmt = input_format(input)
+    total = count_rows(input, fmt)
     started = time.perf_counter()
     ok = errors = lines = 0
     bar = None
@@ -143,7 +230,12 @@ def screen_file(
             ProcessPoolExecutor(workers, initargs=(rules_dir, backend), initializer=_init) as pool,
             tmp.open("w", encoding="utf-8") as out,
         ):
-            for chunk in pool.map(_work, _chunks(input, as_of, measures, lang, detail), chunksize=1):
+            if fmt == "jsonl":
+                chunks = _bounded_map(pool, _work, _chunks(input, as_of, measures, lang, detail), workers * 4)
+            else:
+                items = _table_chunks(input, fmt, as_of, measures, lang, detail)
+                chunks = _bounded_map(pool, _work_rows, items, workers * 4)
+            for chunk in chunks:
                 for line in chunk:
                     out.write(line + "\n")
                     if line.startswith('{"line":') and '"error":' in line[:200] and '"results":' not in line:

@@ -1,0 +1,1201 @@
+"""Profiles in bulk from CSV, XLSX and JSONL, and the templates for them.
+
+One row per enterprise. The columns are the contract's fields (``shared/spec/profile.md``) under
+their Chinese labels (engine/i18n.py, engine/facts.py), money in 万元; fiscal years are column groups
+("2024年度销售收入（万元）"), projects are numbered column groups ("项目1编号", "项目1类别", …) and, for
+more of them, an optional JSON column ("项目（JSON）"). English headers are the contract's paths
+(``credit_code``, ``fiscal_years[2024].sales_revenue``, ``projects[1].id``); either may be used.
+
+A blank cell is unknown, never zero. Every bad cell is reported with its row, column, header, value
+and reason; a row with a bad cell is not evaluated, the others are. Files are streamed: CSV through
+the ``csv`` module, XLSX through openpyxl in read-only mode, JSONL line by line; nothing is held whole.
+CSV may be UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030 (which includes GBK and GB2312,
+as Chinese office software writes them).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import IO, Any
+
+from pydantic import ValidationError
+
+from .errors import message as pydantic_message
+from .facts import FISCAL_FIELDS
+from .i18n import ENUM_LABELS, PROFILE_LABELS, PROJECT_LABELS, pick
+from .profile import Profile
+
+FORMATS = ("csv", "xlsx", "jsonl")
+TEMPLATE_PROJECTS = 2  # numbered project groups in the templates; the reader takes any number
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "jsonl": "application/x-ndjson",
+}
+SHEET_NAME = "企业画像"
+PROJECTS_JSON_ZH = "项目（JSON）"
+UNKNOWN_WORDS = {"未知", "unknown", "n/a", "na"}  # read as unknown, like a blank cell
+
+# ---------------------------------------------------------------- the columns
+
+
+@dataclass(frozen=True)
+class Column:
+    path: str  # the contract path with the year or project number: fiscal_years[2024].rd_expense
+    kind: str  # text | money | decimal | int | people | count | year | bool | date | enum | json
+    zh: str  # the Chinese header, unit included
+    enum: tuple[str, ...] = ()
+    note_zh: str = ""
+    note_en: str = ""
+
+    @property
+    def en(self) -> str:
+        return self.path
+
+    def header(self, lang: str) -> str:
+        return self.path if lang == "en" else self.zh
+
+
+_UNIT_SUFFIX = {"money": "（万元）", "people": "（人）", "bool": "（是/否）"}
+_OWNERSHIP = ("private", "state_owned", "collective", "foreign_invested", "other")
+_TECH_FIELDS = (
+    "electronic_information",
+    "biomedicine",
+    "aerospace",
+    "new_materials",
+    "high_tech_services",
+    "new_energy",
+    "resources_environment",
+    "advanced_manufacturing",
+    "none",
+)
+_RD_LEVELS = ("none", "municipal", "provincial", "national")
+_PROJECT_CATEGORIES = (
+    "basic_research",
+    "talent",
+    "applied_research",
+    "industrialization",
+    "platform",
+    "other",
+)
+_PROJECT_LEVELS = ("national", "provincial", "municipal", "district", "none")
+
+# labels the contract's tables give but engine/i18n.py does not list
+_EXTRA_LABELS = {
+    "certifications.hte.certificate_no": ("高新技术企业证书编号", "high-tech certificate number"),
+    "certifications.tsme.registration_no": ("科技型中小企业入库登记编号", "TSME registration number"),
+}
+
+# (path, kind, enum); the Chinese label comes from engine.i18n.PROFILE_LABELS
+_ENTERPRISE: list[tuple[str, str, tuple[str, ...]]] = [
+    ("credit_code", "text", ()),
+    ("name", "text", ()),
+    ("registered_on", "date", ()),
+    ("region_code", "text", ()),
+    ("resident_enterprise", "bool", ()),
+    ("industry_code", "text", ()),
+    ("ownership", "enum", _OWNERSHIP),
+    ("tech_field", "enum", _TECH_FIELDS),
+    ("prohibited_category", "bool", ()),
+    ("innovation_score", "decimal", ()),
+    ("ip.core_ip_owned", "bool", ()),
+    ("ip.class_i_count", "count", ()),
+    ("ip.class_ii_count", "count", ()),
+    ("compliance.major_safety_quality_incident_within_1y", "bool", ()),
+    ("compliance.serious_environmental_violation_within_1y", "bool", ()),
+    ("compliance.serious_research_misconduct", "bool", ()),
+    ("compliance.abnormal_operation_list", "bool", ()),
+    ("compliance.serious_dishonesty_list", "bool", ()),
+    ("certifications.hte.certificate_no", "text", ()),
+    ("certifications.hte.issued_on", "date", ()),
+    ("certifications.hte.first_time", "bool", ()),
+    ("certifications.tsme.registration_no", "text", ()),
+    ("certifications.tsme.year", "int", ()),
+    ("honors.national_sci_award_top3_on", "date", ()),
+    ("honors.rd_institution_level", "enum", _RD_LEVELS),
+    ("honors.led_standard_on", "date", ()),
+]
+_PROJECT_FIELDS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("id", "text", ()),
+    ("name", "text", ()),
+    ("category", "enum", _PROJECT_CATEGORIES),
+    ("level", "enum", _PROJECT_LEVELS),
+    ("provincial_major_implementation", "bool", ()),
+    ("municipal_key", "bool", ()),
+    ("new_land_required", "bool", ()),
+    ("land_area_mu", "money", ()),  # decimal with the money's six places; the unit is 亩
+]
+_PROJECT_ZH = {"id": "编号", **{k: v[0] for k, v in PROJECT_LABELS.items()}}
+_FISCAL_KIND = {"decimal": "money", "int": "people"}
+
+
+def _label(path: str) -> str:
+    return (PROFILE_LABELS.get(path) or _EXTRA_LABELS[path])[0]
+
+
+def _zh_with_unit(label: str, kind: str) -> str:
+    return label + _UNIT_SUFFIX.get(kind, "")
+
+
+def enterprise_columns() -> list[Column]:
+    return [Column(p, k, _zh_with_unit(_label(p), k), e) for p, k, e in _ENTERPRISE]
+
+
+def fiscal_columns(year: int) -> list[Column]:
+    out = []
+    for name, (kind, _unit, zh, _en) in FISCAL_FIELDS.items():
+        k = _FISCAL_KIND[kind]
+        out.append(Column(f"fiscal_years[{year}].{name}", k, _zh_with_unit(f"{year}年度{zh}", k)))
+    return out
+
+
+def project_columns(n: int) -> list[Column]:
+    out = []
+    for name, kind, enum in _PROJECT_FIELDS:
+        zh = f"项目{n}{_PROJECT_ZH[name]}"
+        if kind == "bool":
+            zh += _UNIT_SUFFIX["bool"]
+        out.append(Column(f"projects[{n}].{name}", kind, zh, enum))
+    return out
+
+
+PROJECTS_JSON = Column(
+    "projects",
+    "json",
+    PROJECTS_JSON_ZH,
+    note_zh="项目较多时可用：JSON 数组，每项字段同契约 projects[]，与编号列组合并",
+    note_en="for many projects: a JSON array of the contract's projects[], merged with the numbered groups",
+)
+
+
+def template_years(as_of: dt.date | None = None) -> list[int]:
+    """The three fiscal years before ``as_of`` (HTE and TSME look back three years)."""
+    year = (as_of or dt.date.today()).year
+    return [year - 3, year - 2, year - 1]
+
+
+def template_columns(years: list[int] | None = None, projects: int = TEMPLATE_PROJECTS) -> list[Column]:
+    cols = enterprise_columns()
+    for y in years or template_years():
+        cols += fiscal_columns(y)
+    for n in range(1, projects + 1):
+        cols += project_columns(n)
+    cols.append(PROJECTS_JSON)
+    return cols
+
+
+# ---------------------------------------------------------------- headers
+
+
+def _norm(text: str) -> str:
+    """Headers compare without spaces, width or case: “（万元）” and “(万元)” are the same."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+_UNIT_AT_END = re.compile(r"^(.*?)\(([^()]*)\)$")
+_FY_ZH = re.compile(r"^(\d{4})年度?(.+)$")
+_FY_EN = re.compile(r"^(?:fiscal_years\[(\d{4})\]|fy(\d{4}))\.(\w+)$")
+_PJ_ZH = re.compile(r"^项目(\d{1,3})(.+)$")
+_PJ_EN = re.compile(r"^projects\[(\d{1,3})\]\.(\w+)$")
+
+_ENTERPRISE_BY_NAME: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+for _p, _k, _e in _ENTERPRISE:
+    _ENTERPRISE_BY_NAME[_norm(_p)] = (_p, _k, _e)
+    _ENTERPRISE_BY_NAME[_norm(_label(_p))] = (_p, _k, _e)
+_FISCAL_BY_NAME = {}
+for _n, (_kind, _u, _zh, _en) in FISCAL_FIELDS.items():
+    _FISCAL_BY_NAME[_norm(_zh)] = _n
+    _FISCAL_BY_NAME[_norm(_n)] = _n
+_PROJECT_BY_NAME = {}
+for _n, _k, _e in _PROJECT_FIELDS:
+    _PROJECT_BY_NAME[_norm(_PROJECT_ZH[_n])] = (_n, _k, _e)
+    _PROJECT_BY_NAME[_norm(_n)] = (_n, _k, _e)
+    _PROJECT_BY_NAME[_norm(_PROJECT_ZH[_n].split("（")[0])] = (_n, _k, _e)
+_EXPECTED_UNIT = {"money": "万元", "people": "人"}
+
+
+class TableError(Exception):
+    """The file as a whole cannot be read (not one bad cell): format, encoding, headers, limits."""
+
+    def __init__(self, code: str, zh: str, en: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(f"{zh} / {en}")
+        self.code = code
+        self.zh = zh
+        self.en = en
+        self.errors = errors or []
+
+    def text(self, lang: str) -> str:
+        return pick((self.zh, self.en), lang)
+
+
+def _split_unit(header: str) -> tuple[str, str | None]:
+    m = _UNIT_AT_END.match(header)
+    if m:
+        return m.group(1), m.group(2)
+    return header, None
+
+
+def column_for_header(header: str) -> tuple[Column | None, str | None]:
+    """The column a header names, or (None, reason) when it names none or names a wrong unit."""
+    h = _norm(header)
+    if not h:
+        return None, None
+    if h in (_norm(PROJECTS_JSON_ZH), "projects", _norm("项目(json)")):
+        return PROJECTS_JSON, None
+    base, unit = _split_unit(h)
+    for candidate in (h, base):
+        hit = _ENTERPRISE_BY_NAME.get(candidate)
+        if hit:
+            path, kind, enum = hit
+            return Column(path, kind, _zh_with_unit(_label(path), kind), enum), _unit_problem(
+                kind, unit, candidate, h
+            )
+    m = _FY_EN.match(h)
+    if m:
+        year = int(m.group(1) or m.group(2))
+        name = m.group(3)
+        if name in FISCAL_FIELDS:
+            return _fiscal_col(year, name), None
+    m = _FY_ZH.match(base) or _FY_ZH.match(h)
+    if m:
+        year = int(m.group(1))
+        name = _FISCAL_BY_NAME.get(m.group(2)) or _FISCAL_BY_NAME.get(_split_unit(m.group(2))[0])
+        if name:
+            col = _fiscal_col(year, name)
+            return col, _unit_problem(col.kind, unit, base, h)
+    m = _PJ_EN.match(h)
+    if m:
+        hit = _PROJECT_BY_NAME.get(m.group(2))
+        if hit:
+            return _project_col(int(m.group(1)), hit), None
+    m = _PJ_ZH.match(h)
+    if m:
+        rest = m.group(2)
+        hit = _PROJECT_BY_NAME.get(rest) or _PROJECT_BY_NAME.get(_split_unit(rest)[0])
+        if hit:
+            return _project_col(int(m.group(1)), hit), None
+    return None, None
+
+
+def _unit_problem(kind: str, unit: str | None, candidate: str, whole: str) -> str | None:
+    if candidate == whole or unit is None:
+        return None
+    expected = _EXPECTED_UNIT.get(kind)
+    if expected and unit != expected:
+        return (
+            f"单位应为“{expected}”，表头写的是“{unit}” / the unit must be {expected}, the header says {unit}"
+        )
+    return None
+
+
+def _fiscal_col(year: int, name: str) -> Column:
+    for c in fiscal_columns(year):
+        if c.path.endswith("." + name):
+            return c
+    raise KeyError(name)  # pragma: no cover
+
+
+def _project_col(n: int, hit: tuple[str, str, tuple[str, ...]]) -> Column:
+    name = hit[0]
+    for c in project_columns(n):
+        if c.path.endswith("." + name):
+            return c
+    raise KeyError(name)  # pragma: no cover
+
+
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA."""
+    s = ""
+    i = index + 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+@dataclass
+class Layout:
+    """The file's columns: position → Column; headers nobody knows are ignored and reported."""
+
+    headers: list[str]
+    columns: dict[int, Column]
+    ignored: list[dict[str, Any]] = field(default_factory=list)
+
+    def index_of(self, path: str) -> int:
+        return next(i for i, c in self.columns.items() if c.path == path)
+
+
+def layout_of(headers: list[Any]) -> Layout:
+    texts = ["" if h is None else str(h).strip() for h in headers]
+    columns: dict[int, Column] = {}
+    ignored = []
+    problems = []
+    seen: dict[str, int] = {}
+    for i, h in enumerate(texts):
+        if not h:
+            continue
+        col, problem = column_for_header(h)
+        if problem:
+            problems.append(
+                {"row": 1, "column": column_letter(i), "header": h, "value": h, "reason": problem}
+            )
+            continue
+        if col is None:
+            ignored.append({"column": column_letter(i), "header": h})
+            continue
+        if col.path in seen:
+            problems.append(
+                {
+                    "row": 1,
+                    "column": column_letter(i),
+                    "header": h,
+                    "value": h,
+                    "reason": f"与 {column_letter(seen[col.path])} 列重复（{col.path}）/ duplicates column {column_letter(seen[col.path])}",
+                }
+            )
+            continue
+        seen[col.path] = i
+        columns[i] = col
+    if problems:
+        raise TableError(
+            "bad-headers",
+            "表头有误："
+            + "；".join(f"{p['column']} 列“{p['header']}”：{p['reason'].split(' / ')[0]}" for p in problems),
+            "bad headers: " + "; ".join(f"column {p['column']} {p['header']!r}" for p in problems),
+            problems,
+        )
+    if "credit_code" not in seen:
+        raise TableError(
+            "no-credit-code",
+            "找不到“统一社会信用代码”列（第 1 行应为表头，可下载模板对照）",
+            "no credit_code column (row 1 must hold the headers; compare with the template)",
+        )
+    return Layout(texts, columns, ignored)
+
+
+# ---------------------------------------------------------------- cells
+
+
+class CellError(ValueError):
+    def __init__(self, zh: str, en: str) -> None:
+        super().__init__(zh)
+        self.zh = zh
+        self.en = en
+
+
+_TRUE = {"是", "true", "t", "yes", "y", "1", "√", "✓", "有", "对"}
+_FALSE = {"否", "false", "f", "no", "n", "0", "×", "✗", "无", "不是"}
+_SCI = re.compile(r"^[+-]?\d+(\.\d+)?e[+-]?\d+$", re.IGNORECASE)
+_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+_ENUM_BY_LABEL: dict[str, str] = {}
+for _code, (_zh_label, _en_label) in ENUM_LABELS.items():
+    _ENUM_BY_LABEL.setdefault(_norm(_zh_label), _code)
+    _ENUM_BY_LABEL.setdefault(_norm(_en_label), _code)
+
+
+def _blank(v: Any) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, str):
+        s = v.strip()
+        return not s or s.lower() in UNKNOWN_WORDS
+    return False
+
+
+def _text_of(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat() if v.time() == dt.time() else v.isoformat()
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return str(v)
+
+
+def _decimal(v: Any) -> Decimal:
+    if isinstance(v, bool):
+        raise CellError("应为数值，不能是是/否", "expected a number, not yes/no")
+    if isinstance(v, int):
+        return Decimal(v)
+    if isinstance(v, float):
+        if math.isnan(v) or math.isinf(v):
+            raise CellError("应为数值", "expected a number")
+        return Decimal(repr(v))
+    if isinstance(v, Decimal):
+        return v
+    if isinstance(v, dt.date):
+        raise CellError("应为数值，单元格是日期格式", "expected a number, the cell is a date")
+    s = unicodedata.normalize("NFKC", str(v)).strip().replace(",", "")
+    if s.endswith("万元"):
+        s = s[:-2].strip()
+    try:
+        d = Decimal(s)
+    except InvalidOperation:
+        raise CellError(f"应为数值，收到“{v}”", f"expected a number, got {v!r}") from None
+    if not d.is_finite():
+        raise CellError("应为有限的数值", "expected a finite number")
+    return d
+
+
+def _int(v: Any) -> int:
+    d = _decimal(v)
+    if d != d.to_integral_value():
+        raise CellError(f"应为整数，收到“{_text_of(v)}”", f"expected a whole number, got {v!r}")
+    return int(d)
+
+
+def _bool(v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int | float) and v in (0, 1):
+        return bool(v)
+    s = _norm(str(v))
+    if s in _TRUE:
+        return True
+    if s in _FALSE:
+        return False
+    raise CellError(f"应为“是”或“否”，收到“{_text_of(v)}”", f"expected yes or no (是/否), got {v!r}")
+
+
+def _date(v: Any) -> str:
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat()
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, int | float):
+        raise CellError(
+            f"应为日期 YYYY-MM-DD，收到数字 {_text_of(v)}",
+            f"expected a date YYYY-MM-DD, got the number {v!r}",
+        )
+    s = unicodedata.normalize("NFKC", str(v)).strip()
+    m = _DATE.match(s.split(" ")[0].split("T")[0])
+    if m:
+        try:
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
+        except ValueError:
+            pass
+    raise CellError(f"应为日期 YYYY-MM-DD，收到“{s}”", f"expected a date YYYY-MM-DD, got {s!r}")
+
+
+def _enum(v: Any, allowed: tuple[str, ...]) -> str:
+    s = _norm(str(v))
+    code = s if s in allowed else _ENUM_BY_LABEL.get(s)
+    if code in allowed:
+        return code
+    choices = "、".join(f"{pick(ENUM_LABELS[a], 'zh')}（{a}）" for a in allowed)
+    raise CellError(
+        f"取值应为以下之一：{choices}；收到“{_text_of(v)}”",
+        f"expected one of {', '.join(allowed)}; got {v!r}",
+    )
+
+
+def _text(v: Any, path: str) -> str:
+    if isinstance(v, bool):
+        raise CellError("应为文本", "expected text")
+    if isinstance(v, float) or (isinstance(v, int) and abs(v) >= 10**15):
+        if abs(v) >= 10**15 or not float(v).is_integer():
+            raise CellError(
+                "这是一个数字单元格：超过 15 位的数字在 Excel 中会丢失精度，请把该列设为“文本”格式后重新填写",
+                "a number cell: Excel keeps only 15 digits; format the column as text and enter it again",
+            )
+    s = _text_of(v).strip()
+    if _SCI.match(s) and path in ("credit_code", "region_code"):
+        raise CellError(
+            f"“{s}”是科学计数法：代码已被电子表格当作数字而丢失位数，请把该列设为“文本”格式后重新填写",
+            f"{s!r} is scientific notation: the spreadsheet took the code for a number; format the column as text",
+        )
+    return s
+
+
+def convert(col: Column, v: Any) -> Any:
+    """A cell's value in the contract's terms (JSON-able), or CellError."""
+    k = col.kind
+    if k == "text":
+        return _text(v, col.path)
+    if k in ("money", "decimal"):
+        return format(_decimal(v), "f")
+    if k in ("int", "people", "count", "year"):
+        return _int(v)
+    if k == "bool":
+        return _bool(v)
+    if k == "date":
+        return _date(v)
+    if k == "enum":
+        return _enum(v, col.enum)
+    if k == "json":
+        try:
+            data = json.loads(str(v))
+        except json.JSONDecodeError as e:
+            raise CellError(
+                f"不是有效的 JSON：{e.msg}（第 {e.pos} 个字符）", f"not valid JSON: {e}"
+            ) from None
+        if not isinstance(data, list):
+            raise CellError("应为 JSON 数组 [...]", "expected a JSON array [...]")
+        return data
+    raise AssertionError(k)  # pragma: no cover
+
+
+# ---------------------------------------------------------------- rows
+
+
+@dataclass
+class ParsedRow:
+    number: int  # the row as the spreadsheet shows it (the header is row 1), or the JSONL line
+    profile: dict[str, Any] | None  # the validated profile (JSON form), None when any cell is bad
+    errors: list[dict[str, Any]]
+    raw: dict[str, Any]  # header → the cell as given (text), so that nothing is lost
+    as_of: str | None = None  # JSONL lines may carry their own
+    credit_code: str | None = None
+    name: str | None = None
+    region_code: str | None = None
+
+
+def _set(doc: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = doc
+    for p in parts[:-1]:
+        node = node.setdefault(p, {})
+    node[parts[-1]] = value
+
+
+_FY_PATH = re.compile(r"^fiscal_years\[(\d{4})\]\.(\w+)$")
+_PJ_PATH = re.compile(r"^projects\[(\d+)\]\.(\w+)$")
+
+
+def _error(
+    number: int, letter: str | None, header: str | None, path: str, value: Any, zh: str, en: str, lang: str
+) -> dict[str, Any]:
+    if isinstance(value, dt.date | dt.datetime | Decimal):
+        value = _text_of(value)
+    elif value is not None and not isinstance(value, str | int | float | bool):
+        value = str(value)
+    if isinstance(value, str) and len(value) > 200:
+        value = value[:200] + "…"
+    if isinstance(value, float) and not math.isfinite(value):
+        value = str(value)
+    zh, en = _bilingual(zh, en)
+    return {
+        "row": number,
+        "column": letter,
+        "header": header,
+        "field": path,
+        "value": value,
+        "reason": en if lang == "en" else zh,
+    }
+
+
+_BILINGUAL = re.compile(r"\s*/\s+(?=[A-Za-z])")
+
+
+def _bilingual(zh: str, en: str) -> tuple[str, str]:
+    """The engine's messages are often "中文 / English" in one string: keep each language's half."""
+    for text in (zh, en):
+        parts = _BILINGUAL.split(text, maxsplit=1)
+        if len(parts) == 2 and re.search(r"[\u4e00-\u9fff]", parts[0]):
+            return parts[0], parts[1]
+    return zh, en
+
+
+def build_row(number: int, cells: list[Any], layout: Layout, lang: str = "zh") -> ParsedRow:
+    """Cells of one row → a validated profile, or every bad cell with its reason."""
+    raw: dict[str, Any] = {}
+    errors: list[dict[str, Any]] = []
+    doc: dict[str, Any] = {}
+    years: dict[int, dict[str, Any]] = {}
+    projects: dict[int, dict[str, Any]] = {}
+    where: dict[str, tuple[str, str, Any]] = {}  # contract path → (letter, header, value) for pydantic errors
+    json_projects: list[Any] = []
+    for i, col in layout.columns.items():
+        v = cells[i] if i < len(cells) else None
+        header = layout.headers[i]
+        letter = column_letter(i)
+        if v is not None and not (isinstance(v, str) and not v.strip()):
+            raw[header] = _text_of(v) if not isinstance(v, str) else v
+        if _blank(v):
+            continue
+        try:
+            value = convert(col, v)
+        except CellError as e:
+            errors.append(_error(number, letter, header, col.path, v, e.zh, e.en, lang))
+            continue
+        m = _FY_PATH.match(col.path)
+        if m:
+            year = int(m.group(1))
+            years.setdefault(year, {"year": year})[m.group(2)] = value
+            where[col.path] = (letter, header, v)
+            continue
+        m = _PJ_PATH.match(col.path)
+        if m:
+            projects.setdefault(int(m.group(1)), {})[m.group(2)] = value
+            where[col.path] = (letter, header, v)
+            continue
+        if col.kind == "json":
+            json_projects = value
+            where["projects"] = (letter, header, v)
+            continue
+        _set(doc, col.path, value)
+        where[col.path] = (letter, header, v)
+    if "credit_code" not in doc and not any(e["field"] == "credit_code" for e in errors):
+        i = layout.index_of("credit_code")
+        errors.append(
+            _error(
+                number,
+                column_letter(i),
+                layout.headers[i],
+                "credit_code",
+                None,
+                "必填：统一社会信用代码为空",
+                "required: the credit code is empty",
+                lang,
+            )
+        )
+    year_order = sorted(years)
+    if years:
+        doc["fiscal_years"] = [years[y] for y in year_order]
+    project_order = sorted(projects)
+    if projects or json_projects:
+        doc["projects"] = [projects[n] for n in project_order] + list(json_projects)
+    result = ParsedRow(number, None, errors, raw)
+    result.credit_code = doc.get("credit_code") if isinstance(doc.get("credit_code"), str) else None
+    result.name = doc.get("name") if isinstance(doc.get("name"), str) else None
+    rc = doc.get("region_code")
+    result.region_code = rc if isinstance(rc, str) and re.fullmatch(r"\d{6}", rc) else None
+    try:
+        profile = Profile.model_validate(doc)
+    except ValidationError as e:
+        for err in e.errors(include_url=False):
+            loc = tuple(err["loc"])
+            path, letter, header, value = _locate(loc, year_order, project_order, len(projects), where)
+            zh = pydantic_message(err, "zh")
+            en = pydantic_message(err, "en")
+            if value is None and err.get("type") not in ("missing",):
+                value = err.get("input") if isinstance(err.get("input"), str | int | float | bool) else None
+            errors.append(_error(number, letter, header, path, value, zh, en, lang))
+        profile = None
+    if errors:
+        errors.sort(
+            key=lambda x: (x["column"] is None, len(x["column"] or ""), x["column"] or "", x["field"])
+        )
+        return result
+    assert profile is not None
+    result.profile = profile.model_dump(mode="json", exclude_none=False)
+    result.credit_code = profile.credit_code
+    result.name = profile.name
+    result.region_code = profile.region_code
+    return result
+
+
+def _locate(
+    loc: tuple[Any, ...],
+    year_order: list[int],
+    project_order: list[int],
+    numbered: int,
+    where: dict[str, tuple[str, str, Any]],
+) -> tuple[str, str | None, str | None, Any]:
+    """A pydantic location → (contract path with year / project number, column letter, header, value)."""
+    parts = [p for p in loc if not (isinstance(p, str) and (p.startswith("function-") or p[:1].isupper()))]
+    if parts and parts[0] == "fiscal_years" and len(parts) >= 2 and isinstance(parts[1], int):
+        year = year_order[parts[1]] if parts[1] < len(year_order) else None
+        if len(parts) >= 3:
+            path = f"fiscal_years[{year}].{parts[2]}"
+            hit = where.get(path)
+            if hit:
+                return path, hit[0], hit[1], hit[2]
+            return path, None, None, None
+        # a rule across the year's cells (e.g. 科技人员数 ≤ 职工总数): the year's group as a whole
+        cells = sorted(
+            (v for k, v in where.items() if k.startswith(f"fiscal_years[{year}].")),
+            key=lambda x: (len(x[0]), x[0]),
+        )
+        return (
+            f"fiscal_years[{year}]",
+            cells[0][0] if cells else None,
+            f"{year}年度（整组）" if cells else None,
+            None,
+        )
+    if parts and parts[0] == "projects" and len(parts) >= 2 and isinstance(parts[1], int):
+        idx = parts[1]
+        if idx < numbered:
+            n = project_order[idx]
+            if len(parts) >= 3:
+                path = f"projects[{n}].{parts[2]}"
+                hit = where.get(path)
+                if hit:
+                    return path, hit[0], hit[1], hit[2]
+                first = where.get(f"projects[{n}].id") or next(
+                    (v for k, v in where.items() if k.startswith(f"projects[{n}].")), None
+                )
+                return path, first[0] if first else None, first[1] if first else None, None
+            return f"projects[{n}]", None, None, None
+        hit = where.get("projects")
+        tail = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts[1:])
+        tail = tail.replace(f"[{idx}]", f"[{idx - numbered}]", 1)
+        return "projects" + tail, hit[0] if hit else None, hit[1] if hit else None, None
+    if parts and parts[0] == "projects":
+        hit = where.get("projects")
+        return "projects", hit[0] if hit else None, hit[1] if hit else None, None
+    path = ".".join(str(p) for p in parts) or "(row)"
+    hit = where.get(path)
+    if hit:
+        return path, hit[0], hit[1], hit[2]
+    # a rule on a group (e.g. certifications.hte needs both number and date): its first cell
+    for k, v in sorted(where.items()):
+        if k.startswith(path + "."):
+            return path, v[0], v[1], None
+    for k, v in where.items():
+        if path.startswith(k):
+            return path, v[0], v[1], v[2]
+    return path, None, None, None
+
+
+# ---------------------------------------------------------------- files
+
+
+def detect_format(filename: str | None, head: bytes) -> str:
+    """From the content first (an XLSX is a ZIP), then the file name."""
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    name = (filename or "").lower()
+    if name.endswith((".xlsx", ".xlsm")):
+        return "xlsx"
+    if name.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    if name.endswith(".xls"):
+        raise TableError(
+            "unsupported-format",
+            "不支持旧版 Excel 97-2003（.xls）文件，请另存为 .xlsx 或 CSV",
+            "old Excel 97-2003 (.xls) files are not supported; save as .xlsx or CSV",
+        )
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"{"):
+        return "jsonl"
+    return "csv"
+
+
+def detect_encoding(fh: IO[bytes]) -> str:
+    """UTF-8 (BOM or not), UTF-16 with BOM, else GB18030; the whole file is checked, 1 MiB at a time."""
+    fh.seek(0)
+    head = fh.read(4)
+    fh.seek(0)
+    if head.startswith(codecs.BOM_UTF8):
+        candidates = ["utf-8-sig"]
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        candidates = ["utf-16"]
+    else:
+        candidates = ["utf-8", "gb18030"]
+    for enc in candidates:
+        decoder = codecs.getincrementaldecoder(enc)()
+        fh.seek(0)
+        try:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        fh.seek(0)
+        return enc
+    fh.seek(0)
+    raise TableError(
+        "bad-encoding",
+        "无法识别文件编码：请另存为 UTF-8 或 GB18030（GBK）编码的 CSV",
+        "cannot tell the file's encoding: save the CSV as UTF-8 or GB18030 (GBK)",
+    )
+
+
+class Table:
+    """One uploaded file: its layout (from the header row) and its rows, streamed."""
+
+    def __init__(self, fh: IO[bytes], fmt: str, lang: str = "zh") -> None:
+        if fmt not in FORMATS:
+            raise TableError("unsupported-format", f"不支持的格式 {fmt}", f"unsupported format {fmt}")
+        self.fh = fh
+        self.format = fmt
+        self.lang = lang
+        self.encoding: str | None = None
+        self.layout: Layout | None = None
+        self._wb = None
+        if fmt == "csv":
+            self.encoding = detect_encoding(fh)
+            header = next(self._csv_records(), None)
+            if header is None:
+                raise TableError("empty-file", "文件是空的", "the file is empty")
+            self.layout = layout_of(header[1])
+        elif fmt == "xlsx":
+            header = next(self._xlsx_records(), None)
+            if header is None:
+                raise TableError("empty-file", "工作表是空的", "the worksheet is empty")
+            self.layout = layout_of(list(header[1]))
+
+    # -- raw records: (row number, cells)
+
+    def _csv_records(self) -> Iterator[tuple[int, list[str]]]:
+        self.fh.seek(0)
+        text = io.TextIOWrapper(self.fh, encoding=self.encoding or "utf-8", newline="")
+        try:
+            first = text.readline()
+            delimiter = "\t" if first.count("\t") > first.count(",") else ","
+            text.seek(0)
+            reader = csv.reader(text, delimiter=delimiter)
+            try:
+                yield from enumerate(reader, start=1)
+            except csv.Error as e:
+                raise TableError(
+                    "bad-csv",
+                    f"CSV 第 {reader.line_num} 行无法解析：{e}",
+                    f"CSV line {reader.line_num} cannot be parsed: {e}",
+                ) from None
+        finally:
+            text.detach()
+
+    def _workbook(self):
+        import zipfile
+
+        from openpyxl import load_workbook
+
+        if self._wb is None:
+            self.fh.seek(0)
+            try:
+                self._wb = load_workbook(self.fh, read_only=True, data_only=True)
+            except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
+                raise TableError(
+                    "bad-xlsx",
+                    f"无法读取 Excel 文件（{type(e).__name__}），请确认是 .xlsx 格式",
+                    f"cannot read the Excel file ({type(e).__name__}); is it .xlsx?",
+                ) from None
+        return self._wb
+
+    def _sheet(self):
+        wb = self._workbook()
+        if SHEET_NAME in wb.sheetnames:
+            return wb[SHEET_NAME]
+        return wb.worksheets[0]
+
+    def _xlsx_records(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        ws = self._sheet()
+        try:
+            yield from enumerate(ws.iter_rows(values_only=True), start=1)
+        except Exception as e:  # noqa: BLE001 - a damaged sheet is the file's problem, not ours
+            raise TableError(
+                "bad-xlsx", f"Excel 工作表读取中断：{type(e).__name__}", f"the worksheet cannot be read: {e}"
+            ) from None
+
+    def close(self) -> None:
+        if self._wb is not None:
+            self._wb.close()
+            self._wb = None
+
+    # -- rows
+
+    def count_rows(self, limit: int | None = None) -> int:
+        """Data rows (blank rows not counted); stops counting once past ``limit``."""
+        n = 0
+        for _number, _cells in self._data_records():
+            n += 1
+            if limit is not None and n > limit:
+                return n
+        return n
+
+    def _data_records(self) -> Iterator[tuple[int, Any]]:
+        if self.format == "jsonl":
+            self.fh.seek(0)
+            for number, line in enumerate(self.fh, start=1):
+                if line.strip():
+                    yield number, line
+            return
+        records = self._csv_records() if self.format == "csv" else self._xlsx_records()
+        next(records, None)  # the header
+        for number, cells in records:
+            if all(_blank(c) and (c is None or not str(c).strip()) for c in cells):
+                continue
+            yield number, cells
+
+    def rows(self, start_after: int = 0) -> Iterator[ParsedRow]:
+        """Every data row, parsed; ``start_after`` skips rows up to that number (resuming an import)."""
+        for number, cells in self._data_records():
+            if number <= start_after:
+                continue
+            if self.format == "jsonl":
+                yield parse_json_line(number, cells, self.lang)
+            else:
+                assert self.layout is not None
+                yield build_row(number, list(cells), self.layout, self.lang)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def parse_json_line(number: int, line: bytes | str, lang: str = "zh") -> ParsedRow:
+    try:
+        text = line.decode("utf-8-sig") if isinstance(line, bytes) else line
+    except UnicodeDecodeError as e:
+        reason = (f"这一行不是 UTF-8 编码（第 {e.start} 字节）", f"the line is not UTF-8 (byte {e.start})")
+        return ParsedRow(number, None, [_error(number, None, None, "(line)", None, *reason, lang)], {})
+    text = text.strip()
+    raw: dict[str, Any] = {"line": text if len(text) <= 100_000 else text[:100_000] + "…"}
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except (json.JSONDecodeError, ValueError) as e:
+        return ParsedRow(
+            number,
+            None,
+            [
+                _error(
+                    number, None, None, "(line)", None, f"不是有效的 JSON：{e}", f"not valid JSON: {e}", lang
+                )
+            ],
+            raw,
+        )
+    as_of = None
+    if isinstance(data, dict) and "profile" in data:
+        as_of = data.get("as_of")
+        if as_of is not None:
+            try:
+                as_of = dt.date.fromisoformat(str(as_of)).isoformat()
+            except ValueError:
+                return ParsedRow(
+                    number,
+                    None,
+                    [
+                        _error(
+                            number,
+                            None,
+                            None,
+                            "as_of",
+                            as_of,
+                            "as_of 应为 YYYY-MM-DD",
+                            "as_of must be YYYY-MM-DD",
+                            lang,
+                        )
+                    ],
+                    raw,
+                )
+        data = data["profile"]
+    if not isinstance(data, dict):
+        return ParsedRow(
+            number,
+            None,
+            [
+                _error(
+                    number,
+                    None,
+                    None,
+                    "(line)",
+                    None,
+                    "每行应为一个 JSON 对象",
+                    "each line must be a JSON object",
+                    lang,
+                )
+            ],
+            raw,
+        )
+    row = ParsedRow(number, None, [], raw, as_of)
+    cc = data.get("credit_code")
+    row.credit_code = cc if isinstance(cc, str) else None
+    row.name = data.get("name") if isinstance(data.get("name"), str) else None
+    try:
+        profile = Profile.model_validate(data)
+    except ValidationError as e:
+        from .errors import errors_of
+
+        for err in errors_of(e, lang):
+            row.errors.append(
+                _error(
+                    number, None, None, err["field"], err.get("value"), err["message"], err["message"], lang
+                )
+            )
+        return row
+    row.profile = profile.model_dump(mode="json")
+    row.credit_code = profile.credit_code
+    row.name = profile.name
+    row.region_code = profile.region_code
+    return row
+
+
+def open_table(fh: IO[bytes], filename: str | None = None, fmt: str | None = None, lang: str = "zh") -> Table:
+    fh.seek(0)
+    head = fh.read(8)
+    fh.seek(0)
+    return Table(fh, fmt or detect_format(filename, head), lang)
+
+
+# ---------------------------------------------------------------- templates
+
+
+def _instructions(cols: list[Column], lang: str) -> list[list[str]]:
+    kinds = {
+        "text": ("文本", "text"),
+        "money": ("数值，单位万元，最多 6 位小数", "number in 万元, up to 6 decimals"),
+        "decimal": ("数值", "number"),
+        "int": ("整数", "whole number"),
+        "people": ("整数（人）", "whole number (people)"),
+        "count": ("整数（项）", "whole number (count)"),
+        "bool": ("是 / 否", "yes / no (是/否, true/false)"),
+        "date": ("日期 YYYY-MM-DD", "date YYYY-MM-DD"),
+        "enum": ("以下之一", "one of"),
+        "json": ("JSON 数组", "JSON array"),
+    }
+    out = []
+    for c in cols:
+        what = pick(kinds[c.kind], lang)
+        if c.enum:
+            what += "：" + "、".join(f"{pick(ENUM_LABELS[e], lang)}（{e}）" for e in c.enum)
+        note = pick((c.note_zh, c.note_en), lang)
+        if c.path == "credit_code":
+            note = pick(
+                (
+                    "必填；18 位，校验位按 GB 32100-2015 检查",
+                    "required; 18 characters, checksum per GB 32100-2015",
+                ),
+                lang,
+            )
+        elif c.path == "land_area_mu" or c.path.endswith(".land_area_mu"):
+            note = pick(("单位：亩", "unit: mu"), lang)
+        out.append([c.header("zh"), c.path, what, note])
+    return out
+
+
+GUIDE_ZH = [
+    "每行一家企业；第 1 行为表头，不要改动。空白单元格表示“未知”（不是 0）。",
+    "金额单位一律为万元；人数为整数；日期写作 YYYY-MM-DD；是否类填“是”或“否”。",
+    "财务数据按年度分组（如“2024年度销售收入（万元）”），可增删年度列组，只要表头写法相同。",
+    "项目按编号分组（项目1、项目2……），可以继续加“项目3编号”等列；项目更多时也可用“项目（JSON）”列。",
+    "统一社会信用代码等代码列请设为“文本”格式，避免电子表格把它当作数字而丢失位数。",
+    "有错误的单元格会逐一报告（行、列、值、原因）；其余行照常筛查。",
+]
+GUIDE_EN = [
+    "One row per enterprise; row 1 holds the headers. A blank cell is unknown (not zero).",
+    "Money in 万元 (10,000 CNY); head counts are whole numbers; dates YYYY-MM-DD; yes/no as 是/否.",
+    "Fiscal years are column groups (fiscal_years[2024].sales_revenue); add or remove whole groups.",
+    "Projects are numbered groups (projects[1].id …); add more groups, or use the projects JSON column.",
+    "Keep code columns (credit code) as text so that the spreadsheet does not turn them into numbers.",
+    "Every bad cell is reported (row, column, value, reason); the other rows are screened.",
+]
+
+
+def write_template(
+    fmt: str,
+    out: IO[bytes],
+    lang: str = "zh",
+    years: list[int] | None = None,
+    projects: int = TEMPLATE_PROJECTS,
+) -> None:
+    """The empty template in ``fmt``: headers only (CSV, XLSX with a 填写说明 sheet) or a skeleton line (JSONL)."""
+    years = years or template_years()
+    cols = template_columns(years, projects)
+    if fmt == "csv":
+        text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")  # the BOM makes Excel read UTF-8
+        csv.writer(text).writerow([c.header(lang) for c in cols])
+        text.flush()
+        text.detach()
+        return
+    if fmt == "jsonl":
+        skeleton: dict[str, Any] = {}
+        for p, _k, _e in _ENTERPRISE:
+            _set(skeleton, p, None)
+        skeleton["certifications"] = {"hte": None, "tsme": None}
+        skeleton["fiscal_years"] = [{"year": y, **dict.fromkeys(FISCAL_FIELDS)} for y in years]
+        skeleton["projects"] = [{n: None for n, _k, _e in _PROJECT_FIELDS}]
+        skeleton["credit_code"] = ""
+        out.write((json.dumps(skeleton, ensure_ascii=False) + "\n").encode("utf-8"))
+        return
+    if fmt != "xlsx":
+        raise TableError("unsupported-format", f"不支持的格式 {fmt}", f"unsupported format {fmt}")
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(SHEET_NAME if lang != "en" else "profiles")
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor="DDEBF7")
+    for i, c in enumerate(cols):
+        letter = column_letter(i)
+        ws.column_dimensions[letter].width = max(
+            12, min(40, len(c.header(lang)) * (2 if lang != "en" else 1) + 2)
+        )
+        if c.kind in ("bool", "enum"):
+            values = ["是", "否"] if c.kind == "bool" else [pick(ENUM_LABELS[e], "zh") for e in c.enum]
+            if lang == "en":
+                values = ["true", "false"] if c.kind == "bool" else list(c.enum)
+            dv = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True)
+            dv.add(f"{letter}2:{letter}100001")
+            ws.data_validations.append(dv)
+    ws.freeze_panes = "C2"
+    header = []
+    for c in cols:
+        cell = WriteOnlyCell(ws, value=c.header(lang))
+        cell.font = bold
+        cell.fill = fill
+        cell.alignment = Alignment(wrap_text=True)
+        header.append(cell)
+    ws.append(header)
+    guide = wb.create_sheet("填写说明" if lang != "en" else "how to fill in")
+    guide.column_dimensions["A"].width = 36
+    guide.column_dimensions["B"].width = 44
+    guide.column_dimensions["C"].width = 50
+    guide.column_dimensions["D"].width = 50
+    for line in GUIDE_ZH if lang != "en" else GUIDE_EN:
+        guide.append([line])
+    guide.append([])
+    head = (
+        ["表头", "契约字段", "填写要求", "说明"]
+        if lang != "en"
+        else ["header", "contract field", "what to enter", "note"]
+    )
+    guide.append([WriteOnlyCell(guide, value=h) for h in head])
+    for row in _instructions(cols, lang):
+        guide.append(row)
+    wb.save(out)
+
+
+def template_filename(fmt: str, lang: str = "zh") -> str:
+    return ("惠企批量筛查模板" if lang != "en" else "huiqi-screening-template") + "." + fmt
+
+
+def write_template_file(fmt: str, path: Path, lang: str = "zh", years: list[int] | None = None) -> None:
+    with path.open("wb") as fh:
+        write_template(fmt, fh, lang, years)
+
+
+def cells_of(profile: dict[str, Any], cols: list[Column], lang: str = "zh") -> list[Any]:
+    """A profile (contract JSON) as one template row: the inverse of reading it (projects beyond the
+    numbered groups go to the JSON column)."""
+    fiscal = {fy.get("year"): fy for fy in profile.get("fiscal_years") or []}
+    projects = list(profile.get("projects") or [])
+    numbered = {int(m.group(1)) for c in cols if (m := _PJ_PATH.match(c.path))}
+    out: list[Any] = []
+    for c in cols:
+        v: Any
+        m = _FY_PATH.match(c.path)
+        p = _PJ_PATH.match(c.path)
+        if m:
+            v = (fiscal.get(int(m.group(1))) or {}).get(m.group(2))
+        elif p:
+            i = int(p.group(1)) - 1
+            v = projects[i].get(p.group(2)) if i < len(projects) else None
+        elif c.kind == "json":
+            rest = projects[len(numbered) :]
+            v = json.dumps(rest, ensure_ascii=False) if rest else None
+        else:
+            v = profile
+            for part in c.path.split("."):
+                v = v.get(part) if isinstance(v, dict) else None
+        if isinstance(v, bool):
+            v = ("是" if v else "否") if lang != "en" else ("true" if v else "false")
+        elif c.kind == "enum" and isinstance(v, str) and lang != "en":
+            v = pick(ENUM_LABELS[v], "zh") if v in ENUM_LABELS and c.enum else v
+        out.append("" if v is None else v)
+    return out
