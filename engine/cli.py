@@ -202,25 +202,15 @@ def measures(
         sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
         return
     table = Table(title=f"规则包 / rule pack {engine.version}")
-    for col in (
-        "id",
-        "名称 / title",
-        "发文 / source",
-        "对象 / subject",
-        "状态 / status",
-        "有效期 / in force",
-    ):
-        table.add_column(col)
+    table.add_column("id", no_wrap=True)
+    table.add_column("名称 / title")
+    table.add_column("条款 / clause")
+    table.add_column("对象 / subject")
+    table.add_column("状态 / status")
+    table.add_column("有效期 / in force", no_wrap=True)
     for m in items:
         window = f"{m['effective']['from']} – {m['effective'].get('to') or '…'}"
-        table.add_row(
-            m["id"],
-            m["title"],
-            f"{m['source']['document']} {m['source']['clause']}",
-            m["subject"],
-            m["status"],
-            window,
-        )
+        table.add_row(m["id"], m["title"], m["source"]["clause"], m["subject"], m["status"], window)
     out.print(table)
 
 
