@@ -21,7 +21,7 @@ run: setup
 	$(BIN)/huiqi check tests/examples/enterprise-established.json
 
 lint: setup
-	$(BIN)/ruff check engine api tests features
+	$(BIN)/ruff check $(wildcard engine api tests features)
 	$(BIN)/huiqi rules lint
 
 test: setup lint
