@@ -24,10 +24,10 @@ from engine.profile import Profile  # noqa: E402
 from tests.population import AS_OF, population  # noqa: E402
 
 
-def bench_backend(name: str, profiles: list[Profile], seconds: float) -> dict:
+def bench_backend(name: str, profiles: list[Profile], seconds: float, detail: str = "full") -> dict:
     engine = Engine(backend=name)
     for p in profiles[:200]:  # warm up: compile, create rulesets
-        engine.evaluate(p, AS_OF)
+        engine.evaluate(p, AS_OF, detail=detail)
     latencies = []
     n = 0
     start = time.perf_counter()
@@ -35,7 +35,7 @@ def bench_backend(name: str, profiles: list[Profile], seconds: float) -> dict:
     while time.perf_counter() < deadline:
         for p in profiles:
             t0 = time.perf_counter_ns()
-            engine.evaluate(p, AS_OF)
+            engine.evaluate(p, AS_OF, detail=detail)
             latencies.append(time.perf_counter_ns() - t0)
             n += 1
         if n >= 200_000:
@@ -44,6 +44,7 @@ def bench_backend(name: str, profiles: list[Profile], seconds: float) -> dict:
     latencies.sort()
     return {
         "backend": name,
+        "detail": detail,
         "evaluations": n,
         "per_second": n / elapsed,
         "p50_us": latencies[len(latencies) // 2] / 1000,

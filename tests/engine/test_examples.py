@@ -26,3 +26,21 @@ def test_rd_ratio_band_is_chosen_by_last_year_sales_and_uses_three_year_sums(eng
     assert c["status"] == "met"
     assert c["expected"] == "0.04"
     assert c["actual_display"] == "7%"
+
+
+def test_the_same_input_and_rule_pack_give_the_same_output(established):
+    """Decisions are reproducible: two engines, two runs, byte-identical results."""
+    import json
+
+    from engine import Engine
+
+    first = Engine(backend="durable").evaluate(established["profile"], established["as_of"])
+    second = Engine(backend="python").evaluate(established["profile"], established["as_of"])
+    again = Engine(backend="durable").evaluate(established["profile"], established["as_of"])
+    first.pop("backend"), second.pop("backend"), again.pop("backend")
+    assert json.dumps(first, ensure_ascii=False, sort_keys=True) == json.dumps(
+        again, ensure_ascii=False, sort_keys=True
+    )
+    assert json.dumps(first, ensure_ascii=False, sort_keys=True) == json.dumps(
+        second, ensure_ascii=False, sort_keys=True
+    )
