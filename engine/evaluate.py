@@ -621,23 +621,7 @@ class Engine:
                     )
 
         visit(m.criteria, None, 0)
-        if detail == "compact":
-            criteria = [
-                {
-                    k: c[k]
-                    for k in ("id", "status", "actual", "expected", "gap", "explanation", "missing_facts")
-                    if k in c
-                }
-                for c in criteria
-                if c["kind"] == "criterion" and c["status"] != "met"
-            ]
-            out.pop("source")
-        missing: dict[str, None] = {}
-        if r["outcome"] == "undetermined":
-            for c in criteria:
-                if c.get("status") == "unknown":
-                    for mf in c.get("missing_facts", []):
-                        missing.setdefault(mf)
+        missing = decisive_missing(cm, statuses, facts) if r["outcome"] == "undetermined" else ()
         out["criteria"] = criteria
         out["missing_facts"] = [{"path": p, "label": path_label(p, lang)} for p in missing]
         out["benefit"] = (
@@ -675,6 +659,22 @@ class Engine:
                 }
                 for s in m.scores
             }
+        if detail == "compact":
+            # bulk screening: what a reviewer needs per row, a tenth of the size
+            out["criteria"] = [
+                {k: c[k] for k in ("id", "status", "explanation") if k in c}
+                for c in criteria
+                if c.get("kind") == "criterion" and c["status"] != "met"
+            ]
+            out["missing_facts"] = [x["path"] for x in out["missing_facts"]]
+            for key in ("source", "status", "title", "outcome_label"):
+                out.pop(key, None)
+            if out["benefit"]:
+                out["benefit"] = {
+                    k: v
+                    for k, v in out["benefit"].items()
+                    if k in ("kind", "amount", "tier", "unit", "rate", "cap")
+                }
         return out
 
 
@@ -694,6 +694,30 @@ def _not_applicable(cm: CompiledMeasure, reason: str) -> dict:
     return {"measure_id": cm.id, "subject": subject, "outcome": "not_applicable", "reason": reason}
 
 
+def decisive_missing(cm: CompiledMeasure, statuses: dict[str, str], facts: dict[str, F.Fact]) -> tuple[str, ...]:
+    """The missing facts whose absence leaves the outcome undetermined: those under unknown nodes
+    all the way from the top. An unknown criterion in an any-of group already met, or in an all-of
+    group already failed, decides nothing and is not asked for."""
+    leaf_by_id = {cl.node.id: cl for cl in cm.leaves}
+    out: dict[str, None] = {}
+
+    def visit(node: Any) -> None:
+        if statuses[node.id] != "unknown":
+            return
+        if isinstance(node, Group):
+            for child in node.children:
+                visit(child)
+            return
+        cl = leaf_by_id[node.id]
+        for spec in (cl.spec, cl.by):
+            if spec is not None:
+                for m in facts[spec.path].missing:
+                    out.setdefault(m)
+
+    visit(cm.measure.criteria)
+    return tuple(out)
+
+
 def outcome_fact(cm: CompiledMeasure, r: dict) -> F.Fact:
     """A measure's outcome as a fact for the measures that depend on it. Undetermined passes its
     missing facts on (the dependant is undetermined too, naming them); needs-review passes the
@@ -701,14 +725,7 @@ def outcome_fact(cm: CompiledMeasure, r: dict) -> F.Fact:
     path = F.measure_fact_path(cm.id)
     outcome = r["outcome"]
     if outcome == "undetermined":
-        missing: dict[str, None] = {}
-        for cl in cm.leaves:
-            if r["statuses"][cl.node.id] == "unknown":
-                for spec in (cl.spec, cl.by):
-                    if spec is not None:
-                        for m in r["facts"][spec.path].missing:
-                            missing.setdefault(m)
-        return F.Fact(missing=tuple(missing) or (path,))
+        return F.Fact(missing=decisive_missing(cm, r["statuses"], r["facts"]) or (path,))
     if outcome == "needs_review":
         return F.Fact(undefined=f"所依据的“{cm.measure.title.zh}”需人工审核")
     return F.Fact(outcome, inputs={path: outcome})
@@ -817,8 +834,9 @@ def rank_missing(results: list[dict], lang: str) -> list[dict]:
         if r["outcome"] != "undetermined":
             continue
         for mf in r["missing_facts"]:
-            counts[mf["path"]] += 1
-            decides.setdefault(mf["path"], []).append(r["measure_id"])
+            path = mf if isinstance(mf, str) else mf["path"]  # compact results list bare paths
+            counts[path] += 1
+            decides.setdefault(path, []).append(r["measure_id"])
     return [
         {"path": p, "label": path_label(p, lang), "decides": n, "measures": sorted(set(decides[p]))}
         for p, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
