@@ -667,7 +667,8 @@ class Engine:
                 if c.get("kind") == "criterion" and c["status"] != "met"
             ]
             out["missing_facts"] = [x["path"] for x in out["missing_facts"]]
-            for key in ("source", "status", "title", "outcome_label"):
+            # as_of and the rule pack version stand once on the evaluation that holds these results
+            for key in ("source", "status", "title", "outcome_label", "as_of", "rule_pack_version"):
                 out.pop(key, None)
             if out["benefit"]:
                 out["benefit"] = {
@@ -694,7 +695,9 @@ def _not_applicable(cm: CompiledMeasure, reason: str) -> dict:
     return {"measure_id": cm.id, "subject": subject, "outcome": "not_applicable", "reason": reason}
 
 
-def decisive_missing(cm: CompiledMeasure, statuses: dict[str, str], facts: dict[str, F.Fact]) -> tuple[str, ...]:
+def decisive_missing(
+    cm: CompiledMeasure, statuses: dict[str, str], facts: dict[str, F.Fact]
+) -> tuple[str, ...]:
     """The missing facts whose absence leaves the outcome undetermined: those under unknown nodes
     all the way from the top. An unknown criterion in an any-of group already met, or in an all-of
     group already failed, decides nothing and is not asked for."""
