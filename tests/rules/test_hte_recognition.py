@@ -51,21 +51,29 @@ def test_art2_non_resident_enterprise_fails(engine, established):
 # ---------------------------------------------------------------- 第十一条（一） 注册成立一年以上
 
 
-def test_art11_1_registered_exactly_365_days_before_passes(engine, established):
-    # 2025-06-30 − 2024-06-30 = 365 days; 一年以上 includes the year itself
+def test_art11_1_registered_exactly_one_year_before_passes(engine, established):
+    # 2024-06-30 → 2025-06-30: one full year on the anniversary; 一年以上 includes the year itself
     established["profile"]["registered_on"] = "2024-06-30"
     verdict, c = judge(engine, established["profile"], "art11_1_registered_one_year")
-    assert c["actual"] == 365
+    assert c["actual"] == 1
     assert (verdict, c["status"]) == ("eligible", "met")
 
 
-def test_art11_1_registered_364_days_before_fails(engine, established):
-    # 2025-06-30 − 2024-07-01 = 364 days < 365
+def test_art11_1_registered_a_day_short_of_one_year_fails(engine, established):
+    # 2024-07-01 → 2025-06-30: 364 days, the anniversary not yet reached
     established["profile"]["registered_on"] = "2024-07-01"
     verdict, c = judge(engine, established["profile"], "art11_1_registered_one_year")
-    assert c["actual"] == 364
+    assert c["actual"] == 0
     assert (verdict, c["status"]) == ("ineligible", "unmet")
     assert c["gap"] == "1"
+
+
+def test_art11_1_a_year_spanning_29_february_is_counted_by_calendar_date(engine, established):
+    # 2023-03-01 → 2024-02-29 is 365 days but not yet a year: the anniversary is 2024-03-01
+    established["profile"]["registered_on"] = "2023-03-01"
+    verdict, c = judge(engine, established["profile"], "art11_1_registered_one_year", as_of="2024-02-29")
+    assert c["actual"] == 0
+    assert c["status"] == "unmet"
 
 
 def test_art11_1_unknown_registration_date_is_undetermined_naming_it(engine, established):
