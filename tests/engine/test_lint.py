@@ -70,7 +70,7 @@ def test_unknown_operator_is_refused_at_its_line(pack_dir):
 
 def test_unit_mismatch_is_refused(pack_dir):
     line = edit(
-        pack_dir, "unit: days\n      clause: 第十一条（一）", "unit: ratio\n      clause: 第十一条（一）"
+        pack_dir, "unit: years\n      clause: 第十一条（一）", "unit: ratio\n      clause: 第十一条（一）"
     )
     found = problems(pack_dir)
     assert any(ln == line and "unit mismatch" in reason for _, ln, reason in found), found
@@ -89,7 +89,7 @@ def test_missing_source_is_refused(pack_dir):
 
 
 def test_undated_value_is_refused(pack_dir):
-    line = edit(pack_dir, "      2016-01-01: {value: 365,", "      someday: {value: 365,")
+    line = edit(pack_dir, "      2016-01-01: {value: 1,", "      someday: {value: 1,")
     found = problems(pack_dir)
     assert any(ln == line and "date" in reason.lower() for _, ln, reason in found), found
 
@@ -97,8 +97,8 @@ def test_undated_value_is_refused(pack_dir):
 def test_parameter_value_without_reference_is_refused(pack_dir):
     line = edit(
         pack_dir,
-        "{value: 365, reference: 国科发火〔2016〕32号 第十一条（一）, status: verified}",
-        "{value: 365, status: verified}",
+        "{value: 1, reference: 国科发火〔2016〕32号 第十一条（一）, status: verified}",
+        "{value: 1, status: verified}",
     )
     found = problems(pack_dir)
     assert any(ln == line and "reference" in reason for _, ln, reason in found), found
