@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -36,6 +37,9 @@ _ZH = {
 }
 
 
+_BILINGUAL = re.compile(r"(?<=[^\x00-\x7f])\s*/\s+")
+
+
 def field_path(loc: tuple[Any, ...]) -> str:
     """('fiscal_years', 0, 'sales_revenue') → 'fiscal_years[0].sales_revenue'."""
     out = ""
@@ -53,9 +57,10 @@ def message(err: dict, lang: str) -> str:
     msg = str(err.get("msg", ""))
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
-    if " / " in msg and err.get("type") == "value_error":
-        zh, en = msg.split(" / ", 1)
-        return en if lang == "en" else zh
+    if err.get("type") == "value_error":
+        parts = _BILINGUAL.split(msg, maxsplit=1)  # "中文 / English", also "…（注）/ English"
+        if len(parts) == 2:
+            return parts[1] if lang == "en" else parts[0]
     if lang == "en":
         return msg
     zh = _ZH.get(err.get("type", ""), msg)
