@@ -94,7 +94,7 @@ def _money(v: Decimal) -> Decimal:
         raise ValueError(
             f"金额最多保留{MONEY_PLACES}位小数（单位万元）/ at most {MONEY_PLACES} decimal places in 万元"
         )
-    return v.normalize() if v == v.to_integral_value() else v
+    return v
 
 
 def _strict_int(v: Any) -> Any:

@@ -8,6 +8,7 @@ Options:
   --huiqi-api=URL       run the evaluations against a running service (POST URL/v1/evaluations);
                         also from the environment variable HUIQI_API_URL
   --huiqi-api=asgi      the FastAPI app of api/main.py, in process
+  --huiqi-api=serve     start the service (uvicorn, throwaway SQLite) and run over real HTTP
   --huiqi-backend=NAME  engine backend in process: durable (default) or python
   --huiqi-coverage-record=PATH   where to write the criteria each scenario exercised
                         (default var/feature-coverage.json; read by `huiqi rules coverage`)

@@ -117,7 +117,64 @@ def _problem_text(problem: Any) -> str:
     return json.dumps(problem, ensure_ascii=False)[:2000]
 
 
+class ServedClient(HttpClient):
+    """``--huiqi-api=serve``: start the service (uvicorn, a throwaway SQLite database) on a free
+    loopback port, run every scenario over real HTTP, stop it at the end."""
+
+    def __init__(self) -> None:
+        import socket
+        import subprocess
+        import sys
+        import tempfile
+        import time
+
+        import httpx
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        self.tmp = tempfile.TemporaryDirectory(prefix="huiqi-features-")
+        env = dict(os.environ)
+        env.update(
+            HUIQI_DATABASE_URL=f"sqlite:///{self.tmp.name}/huiqi.db",
+            HUIQI_SCREENING_AUTOSTART="false",  # the features need no background screening workers
+        )
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the service did not start: {self.proc.stderr.read().decode(errors='replace')[-2000:]}")
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                self.proc.kill()
+                raise RuntimeError("the service did not answer /healthz within 60 s")
+            time.sleep(0.2)
+        super().__init__(base)
+        self.name = f"api (uvicorn on {base})"
+
+    def close(self) -> None:
+        super().close()
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except Exception:  # noqa: BLE001 - it is ours to kill
+            self.proc.kill()
+        self.tmp.cleanup()
+
+
 def make_client(api: str | None, backend: str | None) -> EvaluationClient:
+    if api == "serve":
+        return ServedClient()
     if api:
         return HttpClient(api)
     return EngineClient(backend)

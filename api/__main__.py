@@ -1,0 +1,3 @@
+from .cli import service_app
+
+service_app(prog_name="python -m api")

@@ -1,0 +1,53 @@
+"""One place for configuration, read from the environment (``HUIQI_*``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUIQI_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///var/huiqi.db",
+        description="SQLAlchemy URL; postgresql://… uses psycopg 3. A relative SQLite path is taken from the working directory.",
+    )
+    rules_dir: Path | None = Field(
+        default=None, description="rule pack folder (default: the engine's rules/)"
+    )
+    backend: Literal["durable", "python"] | None = Field(default=None, description="engine backend")
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="larger request bodies get 413")
+    token_ttl_minutes: int = Field(default=480, ge=1, description="lifetime of a password-login token")
+    default_lang: Literal["zh", "en"] = "zh"
+    migrate_on_start: bool = Field(default=True, description="apply Alembic migrations when the app starts")
+    examples_dir: Path = Field(
+        default=REPO_ROOT / "tests" / "examples",
+        description="example request bodies ({as_of, profile}) used for OpenAPI examples and `make run`",
+    )
+    db_pool_size: int = Field(default=5, ge=1)
+    log_level: str = "info"
+
+    @field_validator("database_url")
+    @classmethod
+    def _driver(cls, v: str) -> str:
+        # psycopg 3 is the driver; plain postgresql:// would make SQLAlchemy look for psycopg2
+        for prefix in ("postgresql://", "postgres://"):
+            if v.startswith(prefix):
+                return "postgresql+psycopg://" + v[len(prefix) :]
+        return v
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,180 @@
+"""Typed dependencies shared by the routers."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Query, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from engine import Engine
+
+from .config import Settings
+from .i18n import negotiate
+from .problems import ApiProblem
+from .schemas.common import Lang
+
+
+async def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+async def get_engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+# Trivial dependencies are ``async def``: FastAPI runs a plain ``def`` one in the thread pool, a
+# thread hop per request for nothing.
+
+
+async def get_sessionmaker(request: Request) -> sessionmaker[Session]:
+    return request.app.state.sessionmaker
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with request.app.state.sessionmaker() as session:
+        yield session
+
+
+async def get_lang(
+    request: Request,
+    lang: Annotated[
+        Lang | None,
+        Query(description="回答的语言：zh（默认）或 en；也可用 Accept-Language / answer language"),
+    ] = None,
+) -> str:
+    return lang or negotiate(request, request.app.state.settings.default_lang)
+
+
+def use_lang(request: Request, *choices: str | None) -> str:
+    """The first language given (query, then body), else Accept-Language; errors follow it too."""
+    for c in choices:
+        if c in ("zh", "en"):
+            request.state.lang = c
+            return c
+    return negotiate(request, request.app.state.settings.default_lang)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SessionDep = Annotated[Session, Depends(get_db)]
+SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_sessionmaker)]
+LangDep = Annotated[str, Depends(get_lang)]
+
+
+# ------------------------------------------------------------------ who is asking
+
+
+@dataclasses.dataclass(frozen=True)
+class Principal:
+    user_id: int
+    username: str
+    role: str
+    credit_code: str | None
+    via: str  # "token" or "api_key"
+
+    @property
+    def reads_all(self) -> bool:
+        return self.role in ("admin", "reviewer")
+
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearerToken",
+    description="POST /v1/auth/token 登录获得的令牌 / the token from POST /v1/auth/token",
+)
+api_key_scheme = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    scheme_name="apiKey",
+    description="管理员为机器客户端签发的 API 密钥 / an API key issued by an administrator",
+)
+
+
+def _unauthorized(detail: tuple[str, str]) -> ApiProblem:
+    return ApiProblem("unauthorized", detail, headers={"WWW-Authenticate": 'Bearer realm="huiqi"'})
+
+
+async def get_principal(
+    request: Request,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+    _key: Annotated[str | None, Security(api_key_scheme)],
+) -> Principal | None:
+    """The caller, or None when no credentials were sent. Credentials that do not check out are 401,
+    never a silent fall-back to anonymous."""
+    from .services import accounts
+
+    authorization = request.headers.get("authorization")
+    api_key = request.headers.get("x-api-key")
+    if authorization is None and api_key is None:
+        return None
+    if authorization is not None:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise _unauthorized(
+                ("Authorization 头应为 “Bearer <令牌>”", "the Authorization header must be 'Bearer <token>'")
+            )
+        found = await run_in_threadpool(
+            accounts.principal_from_token, request.app.state.sessionmaker, token.strip()
+        )
+        if found is None:
+            raise _unauthorized(
+                ("令牌无效或已过期，请重新登录", "the token is invalid or expired; log in again")
+            )
+        return found
+    assert api_key is not None
+    found = await run_in_threadpool(
+        accounts.principal_from_api_key, request.app.state.sessionmaker, api_key.strip()
+    )
+    if found is None:
+        raise _unauthorized(("API 密钥无效、已吊销或已过期", "the API key is invalid, revoked or expired"))
+    return found
+
+
+async def require_principal(principal: Annotated[Principal | None, Depends(get_principal)]) -> Principal:
+    if principal is None:
+        raise _unauthorized(
+            ("请先登录（Bearer 令牌）或提供 X-API-Key", "log in (Bearer token) or send an X-API-Key")
+        )
+    return principal
+
+
+async def require_admin(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:
+    if principal.role != "admin":
+        raise ApiProblem(
+            "forbidden", ("只有管理员可以管理账号和密钥", "only administrators manage accounts and keys")
+        )
+    return principal
+
+
+OptionalPrincipalDep = Annotated[Principal | None, Depends(get_principal)]
+PrincipalDep = Annotated[Principal, Depends(require_principal)]
+AdminDep = Annotated[Principal, Depends(require_admin)]
+
+
+# ------------------------------------------------------------------ paging and language in queries
+
+QueryLang = Annotated[
+    Lang | None,
+    Query(description="回答的语言：zh（默认）或 en；也可用 Accept-Language / answer language"),
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class PageParams:
+    limit: int
+    offset: int
+
+
+async def get_page(
+    limit: Annotated[int, Query(ge=1, le=500, description="每页条数 / page size")] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="跳过的条数 / items to skip")] = 0,
+) -> PageParams:
+    return PageParams(limit, offset)
+
+
+PageDep = Annotated[PageParams, Depends(get_page)]

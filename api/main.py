@@ -1,0 +1,93 @@
+"""The FastAPI application: ``create_app(settings)``; ``api.main:app`` for uvicorn."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from engine import Engine
+
+from . import docs, openapi, problems, web
+from .config import Settings, get_settings
+from .db import make_engine, make_sessionmaker, migrate
+from .middleware import RejectNulInUrl
+from .routers import api_keys, auth, enterprises, evaluations, health, measures, rulepack, users
+from .screening import install as install_screening
+from .screening.upload import BodySizeLimitWithUploads
+
+log = logging.getLogger("huiqi.api")
+
+TAGS = [
+    {
+        "name": "evaluations 资格评估",
+        "description": "评估、保存、查询、重放、假设分析 / evaluate, store, replay, what-if",
+    },
+    {
+        "name": "enterprises 企业画像",
+        "description": "企业画像的版本（只增不改）/ profile versions, append-only",
+    },
+    {"name": "measures 政策措施", "description": "政策措施目录 / the catalogue"},
+    {"name": "rulepack 规则包", "description": "规则包版本与暂定参数 / rule pack version"},
+    {"name": "auth 登录", "description": "密码登录取得令牌 / password login"},
+    {"name": "users 账号管理（管理员）", "description": "管理员管理账号 / accounts (admin)"},
+    {
+        "name": "api-keys API 密钥（管理员）",
+        "description": "机器客户端的密钥 / keys for machine clients (admin)",
+    },
+    {"name": "health 运行状态", "description": "存活与就绪检查 / liveness and readiness"},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            await run_in_threadpool(migrate, app.state.db_engine)
+        yield
+        app.state.db_engine.dispose()
+
+    app = FastAPI(
+        title="惠企 huiqi API",
+        version="1.0.0",
+        description=openapi.DESCRIPTION,
+        openapi_tags=TAGS,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = Engine(rules_dir=settings.rules_dir, backend=settings.backend)
+    app.state.db_engine = make_engine(settings)
+    app.state.sessionmaker = make_sessionmaker(app.state.db_engine)
+
+    v1 = APIRouter(prefix="/v1")
+    for module in (evaluations, enterprises, measures, rulepack, auth, users, api_keys):
+        v1.include_router(module.router)
+    install_screening(app, v1)  # /v1/screenings, /v1/audit; background workers in the lifespan
+    app.include_router(v1)
+    app.include_router(health.router)
+    web.install(app)  # the pages (api/web): /, /catalogue, /self-check, /desk …
+
+    problems.install(app)
+    docs.install(app)
+    openapi.install(app)
+    # screening uploads may exceed max_body_bytes, up to HUIQI_SCREENING_MAX_UPLOAD_BYTES
+    app.add_middleware(BodySizeLimitWithUploads, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RejectNulInUrl)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    # ``api.main:app`` is built on first use, so importing this module touches no database
+    if name == "app":
+        app = create_app()
+        globals()["app"] = app
+        return app
+    raise AttributeError(name)

@@ -1,0 +1,92 @@
+"""The OpenAPI document: problem+json for every error, the security schemes, Chinese descriptions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from .problems import MEDIA_TYPE
+from .schemas.common import Problem
+
+DESCRIPTION = """
+**惠企 huiqi** 科技惠企政策资格判定接口。企业画像的字段与结果格式见契约（profile.md）；
+金额单位为万元，以十进制数（JSON 数字或字符串）表示；缺失或 null 表示“未知”，不是 0。
+
+- 匿名调用 `POST /v1/evaluations` 即可自查，结果不保存；登录（`POST /v1/auth/token`）或使用
+  `X-API-Key` 后，评估连同输入快照和规则包版本一起保存，可查询、可重放（replay）。
+- 所有错误均为 `application/problem+json`（RFC 9457），校验错误在 `errors` 中给出字段路径，
+  如 `profile.fiscal_years[0].sales_revenue`。语言：`lang=zh|en` 或 `Accept-Language`，默认中文。
+
+The huiqi eligibility API. Money is in 万元 (10,000 CNY) as decimals; absent or null means unknown.
+Anonymous self-checks are not stored; authenticated evaluations are stored and can be replayed.
+Every error is RFC 9457 problem+json, in Chinese unless `lang=en` or Accept-Language asks otherwise.
+"""
+
+ERROR_DESCRIPTIONS = {
+    "400": "请求无法解析（如 JSON 格式错误）/ malformed request",
+    "401": "需要登录或 API 密钥 / authentication required",
+    "403": "没有权限 / not allowed",
+    "404": "未找到（或无权查看）/ not found (or not yours)",
+    "409": "冲突 / conflict",
+    "413": "请求体过大 / body too large",
+    "415": "请求体应为 JSON / body must be JSON",
+    "422": "校验失败，errors 给出字段路径 / validation failed; errors name the fields",
+    "default": "其他错误（problem+json）/ any other error",
+}
+
+
+def install(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+            tags=app.openapi_tags,
+        )
+        components = schema.setdefault("components", {})
+        schemas = components.setdefault("schemas", {})
+        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, sub in problem.pop("$defs", {}).items():
+            schemas[name] = sub
+        schemas["Problem"] = problem
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        security = components.setdefault("securitySchemes", {})
+        security["passwordLogin"] = {
+            "type": "oauth2",
+            "description": "用户名密码登录（Swagger UI 的 Authorize）/ password login",
+            "flows": {"password": {"tokenUrl": "/v1/auth/token", "scopes": {}}},
+        }
+        ref = {"schema": {"$ref": "#/components/schemas/Problem"}}
+        for path, path_item in schema.get("paths", {}).items():
+            for op in path_item.values():
+                if not isinstance(op, dict) or "responses" not in op:
+                    continue
+                responses = op["responses"]
+                codes = ["default"]
+                if "requestBody" in op:
+                    codes += ["400", "413", "415", "422"]
+                if op.get("parameters"):
+                    codes.append("422")
+                if "{" in path:
+                    codes.append("404")
+                if op.get("security"):
+                    codes.append("401")
+                    op["security"] = op["security"] + [{"passwordLogin": []}]
+                for code in codes:
+                    entry = responses.setdefault(code, {"description": ERROR_DESCRIPTIONS.get(code, "")})
+                    entry["content"] = {MEDIA_TYPE: ref}
+                    if code in ERROR_DESCRIPTIONS and entry.get("description") in ("", "Validation Error"):
+                        entry["description"] = ERROR_DESCRIPTIONS[code]
+                for code, entry in responses.items():
+                    if code[0] in "45" and code not in codes:
+                        entry["content"] = {MEDIA_TYPE: ref}
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, Response
+
+from ..deps import PrincipalDep, SessionDep, SettingsDep
+from ..routing import CheckedJSONRoute
+from ..schemas.users import TokenPublic, UserPublic
+from ..services import accounts
+
+router = APIRouter(route_class=CheckedJSONRoute, prefix="/auth", tags=["auth 登录"])
+
+
+@router.post(
+    "/token", response_model=TokenPublic, summary="用户名密码登录，取得令牌 / password login → bearer token"
+)
+def login(
+    username: Annotated[str, Form(min_length=1, max_length=64, description="用户名 / username")],
+    password: Annotated[str, Form(min_length=1, max_length=256, description="密码 / password")],
+    db: SessionDep,
+    settings: SettingsDep,
+    response: Response,
+) -> dict[str, Any]:
+    """OAuth2 密码模式（表单 application/x-www-form-urlencoded）。之后以 ``Authorization: Bearer <令牌>`` 调用。
+
+    OAuth2 password flow (form-encoded); then send ``Authorization: Bearer <token>``."""
+    user = accounts.authenticate(db, username, password)
+    token, expires = accounts.issue_token(db, user, settings.token_ttl_minutes)
+    response.headers["Cache-Control"] = "no-store"
+    return {
+        "access_token": token,
+        "token_type": "bearer",
+        "expires_in": settings.token_ttl_minutes * 60,
+        "expires_at": expires,
+        "user": UserPublic.model_validate(user),
+    }
+
+
+@router.post("/logout", status_code=204, summary="注销当前令牌 / revoke the current token")
+def logout(request: Request, db: SessionDep, principal: PrincipalDep) -> Response:
+    if principal.via == "token":
+        accounts.revoke_token(db, request.headers["authorization"].partition(" ")[2].strip())
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=UserPublic, summary="当前账号 / who am I")
+def me(db: SessionDep, principal: PrincipalDep) -> Any:
+    return accounts.get_user(db, principal.user_id)

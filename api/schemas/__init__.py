@@ -1,0 +1,1 @@
+"""Request and response schemas (``XCreate`` / ``XPublic``), separate from the storage models."""

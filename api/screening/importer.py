@@ -1,0 +1,168 @@
+"""Import: the uploaded file's rows into ``screening_rows``, a chunk at a time.
+
+Each chunk of rows is stored with its ``screening_chunks`` entry and the run's counters in one
+transaction, so rows and chunks always agree; an import interrupted by a crash resumes after the
+last stored chunk (``Table.rows(start_after=…)``), and the primary key (run, row) refuses a row
+stored twice. Workers may start on the first chunks while the rest is still being read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine as DbEngine
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from engine.tabular import ParsedRow, TableError, open_table
+
+from ..db import utcnow
+from .models import ScreeningChunk, ScreeningRow, ScreeningRun
+from .work import finish_if_complete
+
+log = logging.getLogger("huiqi.screening")
+
+IMPORT_LEASE = dt.timedelta(minutes=2)
+HOST = socket.gethostname()
+
+
+def _chunks(rows: Iterator[ParsedRow], size: int) -> Iterator[list[ParsedRow]]:
+    batch: list[ParsedRow] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _row_record(run_id: str, r: ParsedRow) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "row_no": r.number,
+        "valid": r.profile is not None,
+        "credit_code": (r.credit_code or None) and r.credit_code[:64],
+        "name": (r.name or None) and r.name[:200],
+        "region_code": r.region_code,
+        "as_of": dt.date.fromisoformat(r.as_of) if r.as_of else None,
+        "profile": r.profile,
+        "raw": r.raw,
+        "errors": r.errors or None,
+    }
+
+
+def store_batch(db: DbEngine, run_id: str, chunk_no: int, batch: list[Any]) -> None:
+    """One chunk: its rows, its entry for the workers and the run's counters, together."""
+    valid = sum(1 for r in batch if r["valid"])
+    with Session(db) as s, s.begin():
+        s.execute(insert(ScreeningRow), batch)
+        s.add(
+            ScreeningChunk(
+                run_id=run_id,
+                chunk_no=chunk_no,
+                first_row=batch[0]["row_no"],
+                last_row=batch[-1]["row_no"],
+                rows=valid,
+                status="pending" if valid else "done",
+                attempts=0,
+                done_at=None if valid else utcnow(),
+            )
+        )
+        s.execute(
+            update(ScreeningRun)
+            .where(ScreeningRun.id == run_id)
+            .values(
+                total_rows=ScreeningRun.total_rows + len(batch),
+                valid_rows=ScreeningRun.valid_rows + valid,
+                invalid_rows=ScreeningRun.invalid_rows + (len(batch) - valid),
+                import_lease_until=utcnow() + IMPORT_LEASE,
+            )
+        )
+
+
+def resume_point(db: DbEngine, run_id: str) -> tuple[int, int]:
+    """(the last row stored, the next chunk number)."""
+    with Session(db) as s:
+        last, n = s.execute(
+            select(func.max(ScreeningChunk.last_row), func.count()).where(ScreeningChunk.run_id == run_id)
+        ).one()
+    return int(last or 0), int(n or 0)
+
+
+def end_import(db: DbEngine, run_id: str, error: dict[str, Any] | None = None) -> None:
+    with Session(db) as s, s.begin():
+        run = s.get(ScreeningRun, run_id)
+        assert run is not None
+        path = run.upload_path
+        values: dict[str, Any] = {"upload_path": None, "import_lease_until": None}
+        if error is not None:
+            values.update(status="failed", error=error, finished_at=utcnow())
+        else:
+            values["status"] = "running" if run.started_at is not None else "queued"
+        s.execute(update(ScreeningRun).where(ScreeningRun.id == run_id).values(**values))
+    if path:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+    if error is None:
+        finish_if_complete(db, run_id)
+
+
+def import_upload(db: DbEngine, run_id: str) -> None:
+    """Read the run's uploaded file into rows and chunks (resuming after what is stored already)."""
+    with Session(db) as s:
+        run = s.get(ScreeningRun, run_id)
+        if run is None or run.status != "importing":
+            return
+        path, fmt, lang, size = run.upload_path, run.format, run.lang, run.chunk_size
+    if not path or not Path(path).exists():
+        end_import(
+            db,
+            run_id,
+            {
+                "zh": "上传的文件在导入完成前丢失，请重新上传",
+                "en": "the uploaded file was lost before its import finished; upload it again",
+            },
+        )
+        return
+    start_after, chunk_no = resume_point(db, run_id)
+    try:
+        with open(path, "rb") as fh:
+            table = open_table(fh, None, fmt, lang)
+            try:
+                for batch in _chunks(table.rows(start_after=start_after), size):
+                    store_batch(db, run_id, chunk_no, [_row_record(run_id, r) for r in batch])
+                    chunk_no += 1
+            finally:
+                table.close()
+    except TableError as e:
+        end_import(db, run_id, {"zh": e.zh, "en": e.en, "errors": e.errors})
+        return
+    except IntegrityError:
+        # another importer (a restarted service that took over an expired lease) stored these rows
+        log.warning("import of run %s is being done elsewhere; this one stops", run_id)
+        return
+    except Exception as e:
+        log.exception("import of run %s failed", run_id)
+        end_import(
+            db, run_id, {"zh": f"导入失败：{type(e).__name__}", "en": f"import failed: {type(e).__name__}"}
+        )
+        return
+    end_import(db, run_id)
+
+
+def interrupted_imports(db: DbEngine) -> list[str]:
+    """Imports whose importer stopped (its lease ran out) and whose file is still here."""
+    now = utcnow()
+    with Session(db) as s:
+        runs = s.scalars(select(ScreeningRun).where(ScreeningRun.status == "importing")).all()
+        return [r.id for r in runs if r.import_lease_until is None or r.import_lease_until < now]

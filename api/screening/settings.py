@@ -1,0 +1,35 @@
+"""Configuration of bulk screening (``HUIQI_SCREENING_*``), beside the API's ``Settings``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ..config import REPO_ROOT
+
+
+class ScreeningSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HUIQI_SCREENING_", extra="ignore")
+
+    max_upload_bytes: int = Field(
+        default=200 * 1024 * 1024, ge=1024, description="largest file accepted (413 above)"
+    )
+    max_rows: int = Field(default=200_000, ge=1, description="most data rows in one file (422 above)")
+    chunk_rows: int = Field(default=200, ge=1, le=10_000, description="rows a worker claims at a time")
+    workers: int = Field(
+        default=0, ge=-1, description="worker processes per instance: 0 = one per core, -1 = none"
+    )
+    lease_seconds: float = Field(
+        default=300.0, gt=0, description="a claimed chunk not finished by then is given to another worker"
+    )
+    poll_seconds: float = Field(default=1.0, gt=0, description="how often an idle worker looks for work")
+    upload_dir: Path = Field(
+        default=REPO_ROOT / "var" / "uploads", description="uploaded files, kept until imported"
+    )
+    rule_packs_dir: Path | None = Field(
+        default=None,
+        description="folder of other rule packs (one sub-folder each) for impact runs under another version",
+    )
+    autostart: bool = Field(default=True, description="start the background workers with the service")

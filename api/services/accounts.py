@@ -1,0 +1,254 @@
+"""Accounts, password login tokens and API keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from .. import security
+from ..db import utcnow
+from ..deps import Principal
+from ..models import AccessToken, ApiKey, User
+from ..problems import ApiProblem
+from ..schemas.users import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, UserCreate, UserUpdate
+
+
+def _principal(user: User, via: str) -> Principal:
+    return Principal(user.id, user.username, user.role, user.credit_code, via)
+
+
+def principal_from_token(factory: sessionmaker[Session], token: str) -> Principal | None:
+    with factory() as db:
+        row = db.get(AccessToken, security.digest(token))
+        if row is None or row.revoked_at is not None or row.expires_at <= utcnow() or not row.user.is_active:
+            return None
+        return _principal(row.user, "token")
+
+
+def principal_from_api_key(factory: sessionmaker[Session], key: str) -> Principal | None:
+    with factory() as db:
+        row = db.scalar(select(ApiKey).where(ApiKey.key_hash == security.digest(key)))
+        if row is None or row.revoked_at is not None or not row.user.is_active:
+            return None
+        if row.expires_at is not None and row.expires_at <= utcnow():
+            return None
+        return _principal(row.user, "api_key")
+
+
+def _weak(password: str) -> None:
+    why = security.password_problem(password)
+    if why:
+        raise ApiProblem(
+            "validation-error",
+            why,
+            errors=[{"field": "password", "location": "body", "message": why[0] + " / " + why[1]}],
+        )
+
+
+def create_user(db: Session, data: UserCreate) -> User:
+    _weak(data.password)
+    user = User(
+        username=data.username,
+        password_hash=security.hash_password(data.password),
+        role=data.role,
+        credit_code=data.credit_code,
+        display_name=data.display_name,
+        is_active=True,
+    )
+    db.add(user)
+    try:
+        db.commit()
+    except IntegrityError:
+        db.rollback()
+        raise ApiProblem(
+            "conflict",
+            (f"用户名 {data.username} 已被使用", f"the username {data.username} is taken"),
+            errors=[
+                {
+                    "field": "username",
+                    "location": "body",
+                    "message": "已被使用 / taken",
+                    "value": data.username,
+                }
+            ],
+        ) from None
+    return user
+
+
+def get_user(db: Session, user_id: int) -> User:
+    user = db.get(User, user_id)
+    if user is None:
+        raise ApiProblem("not-found", (f"没有编号为 {user_id} 的账号", f"no account with id {user_id}"))
+    return user
+
+
+def list_users(db: Session, limit: int, offset: int) -> tuple[list[User], int]:
+    total = db.scalar(select(func.count()).select_from(User)) or 0
+    users = db.scalars(select(User).order_by(User.id).limit(limit).offset(offset)).all()
+    return list(users), total
+
+
+def update_user(db: Session, user_id: int, data: UserUpdate, actor: Principal) -> User:
+    user = get_user(db, user_id)
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("role") is None:
+        changes.pop("role", None)
+    role = changes.get("role", user.role)
+    if "credit_code" in changes:
+        code = changes["credit_code"]
+    else:  # a change of role away from enterprise drops the binding
+        code = user.credit_code if role == "enterprise" else None
+    if role == "enterprise" and not code:
+        raise ApiProblem(
+            "validation-error",
+            ("企业账号须绑定统一社会信用代码", "an enterprise account needs a credit_code"),
+            errors=[
+                {
+                    "field": "credit_code",
+                    "location": "body",
+                    "message": "企业账号必填 / required for enterprise",
+                }
+            ],
+        )
+    if role != "enterprise" and code:
+        raise ApiProblem(
+            "validation-error",
+            ("只有企业账号绑定统一社会信用代码", "only enterprise accounts have a credit_code"),
+            errors=[{"field": "credit_code", "location": "body", "message": "应为空 / must be empty"}],
+        )
+    if user.id == actor.user_id and (changes.get("is_active") is False or role != "admin"):
+        raise ApiProblem(
+            "conflict",
+            (
+                "管理员不能停用自己或取消自己的管理员身份",
+                "administrators cannot disable or demote themselves",
+            ),
+        )
+    if "password" in changes and changes["password"] is not None:
+        _weak(changes["password"])
+        user.password_hash = security.hash_password(changes["password"])
+    user.role = role
+    user.credit_code = code
+    if "display_name" in changes:
+        user.display_name = changes["display_name"]
+    if changes.get("is_active") is not None:
+        user.is_active = changes["is_active"]
+    if (
+        "password" in changes
+        or changes.get("is_active") is False
+        or "role" in changes
+        or "credit_code" in changes
+    ):
+        # what the old credentials allowed has changed: log out everywhere
+        for t in db.scalars(
+            select(AccessToken).where(AccessToken.user_id == user.id, AccessToken.revoked_at.is_(None))
+        ):
+            t.revoked_at = utcnow()
+    db.commit()
+    return user
+
+
+def authenticate(db: Session, username: str, password: str) -> User:
+    # a name no account can have (NUL, over-long) is looked up as nobody, never sent to the database
+    valid = len(username) <= 64 and "\x00" not in username
+    user = db.scalar(select(User).where(User.username == username)) if valid else None
+    ok = security.verify_password(password, user.password_hash if user else None)
+    if user is None or not ok or not user.is_active:
+        raise ApiProblem(
+            "invalid-credentials",
+            ("用户名或密码错误，或账号已停用", "wrong username or password, or the account is disabled"),
+            headers={"WWW-Authenticate": 'Bearer realm="huiqi"'},
+        )
+    return user
+
+
+def issue_token(db: Session, user: User, ttl_minutes: int) -> tuple[str, dt.datetime]:
+    token = security.new_token()
+    expires = utcnow() + dt.timedelta(minutes=ttl_minutes)
+    db.add(AccessToken(token_hash=security.digest(token), user_id=user.id, expires_at=expires))
+    db.commit()
+    return token, expires
+
+
+def revoke_token(db: Session, token: str) -> None:
+    row = db.get(AccessToken, security.digest(token))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+        db.commit()
+
+
+def api_key_public(row: ApiKey) -> dict[str, Any]:
+    now = utcnow()
+    return ApiKeyPublic(
+        id=row.id,
+        user_id=row.user_id,
+        username=row.user.username,
+        name=row.name,
+        prefix=row.prefix,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+        active=row.revoked_at is None
+        and (row.expires_at is None or row.expires_at > now)
+        and row.user.is_active,
+    ).model_dump()
+
+
+def create_api_key(db: Session, data: ApiKeyCreate) -> ApiKeyCreated:
+    user = db.get(User, data.user_id)
+    if user is None:
+        raise ApiProblem(
+            "validation-error",
+            (f"没有编号为 {data.user_id} 的账号", f"no account with id {data.user_id}"),
+            errors=[
+                {
+                    "field": "user_id",
+                    "location": "body",
+                    "message": "账号不存在 / no such account",
+                    "value": data.user_id,
+                }
+            ],
+        )
+    key = security.new_api_key()
+    row = ApiKey(
+        user_id=user.id,
+        name=data.name,
+        prefix=key[:12],
+        key_hash=security.digest(key),
+        expires_at=utcnow() + dt.timedelta(days=data.expires_in_days) if data.expires_in_days else None,
+    )
+    db.add(row)
+    db.commit()
+    db.refresh(row)
+    return ApiKeyCreated(**api_key_public(row), key=key)
+
+
+def list_api_keys(
+    db: Session, user_id: int | None, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    q = select(ApiKey)
+    count = select(func.count()).select_from(ApiKey)
+    if user_id is not None:
+        q = q.where(ApiKey.user_id == user_id)
+        count = count.where(ApiKey.user_id == user_id)
+    rows = db.scalars(q.order_by(ApiKey.id).limit(limit).offset(offset)).all()
+    return [api_key_public(r) for r in rows], db.scalar(count) or 0
+
+
+def get_api_key(db: Session, key_id: int) -> ApiKey:
+    row = db.get(ApiKey, key_id)
+    if row is None:
+        raise ApiProblem("not-found", (f"没有编号为 {key_id} 的 API 密钥", f"no API key with id {key_id}"))
+    return row
+
+
+def revoke_api_key(db: Session, key_id: int) -> dict[str, Any]:
+    row = get_api_key(db, key_id)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        db.commit()
+    return api_key_public(row)

@@ -1,0 +1,209 @@
+"""HTTP load run of POST /v1/evaluations on loopback (``make bench``; the engine's own run is tests/bench.py).
+
+Starts the service with 2 uvicorn workers on 127.0.0.1 (SQLite in a temporary folder), then drives it
+with a small keep-alive HTTP/1.1 client on asyncio at 16 and 64 concurrent clients, anonymous
+(answered, not stored) and stored (with an API key), and prints requests/s, p50/p99 latency and the
+error count. Each run is bounded in requests and in seconds; the server is stopped at the end.
+
+    python tests/bench_http.py [--workers 2] [--requests 3000] [--seconds 20] [--clients 16 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "tests" / "examples" / "enterprise-established.json"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(database_url: str) -> str:
+    """Migrate the database and make a reviewer with an API key; returns the key."""
+    os.environ["HUIQI_DATABASE_URL"] = database_url
+    sys.path.insert(0, str(ROOT))
+    from api.config import Settings
+    from api.db import make_engine, make_sessionmaker, migrate
+    from api.schemas.users import ApiKeyCreate, UserCreate
+    from api.services import accounts
+
+    engine = make_engine(Settings(database_url=database_url))
+    migrate(engine)
+    with make_sessionmaker(engine)() as db:
+        user = accounts.create_user(
+            db, UserCreate(username="bench", password="bench-password-only", role="reviewer")
+        )
+        key = accounts.create_api_key(db, ApiKeyCreate(user_id=user.id, name="bench")).key
+    engine.dispose()
+    return key
+
+
+class Connection:
+    def __init__(self, port: int):
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, raw: bytes) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        self.writer.write(raw)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        await self.reader.readexactly(length)
+        return status
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def build_request(port: int, body: bytes, headers: dict[str, str]) -> bytes:
+    lines = [
+        "POST /v1/evaluations HTTP/1.1",
+        f"Host: 127.0.0.1:{port}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+        *(f"{k}: {v}" for k, v in headers.items()),
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+async def load(port: int, raw: bytes, clients: int, total: int, seconds: float, expect: int) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    issued = 0
+    deadline = time.perf_counter() + seconds
+
+    async def client() -> None:
+        nonlocal errors, issued
+        conn = Connection(port)
+        try:
+            while issued < total and time.perf_counter() < deadline:
+                issued += 1
+                t0 = time.perf_counter()
+                try:
+                    status = await conn.request(raw)
+                except (OSError, asyncio.IncompleteReadError, ValueError):
+                    errors += 1
+                    await conn.close()
+                    conn = Connection(port)
+                    continue
+                latencies.append(time.perf_counter() - t0)
+                if status != expect:
+                    errors += 1
+        finally:
+            await conn.close()
+
+    start = time.perf_counter()
+    cpu_start = time.process_time()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    elapsed = time.perf_counter() - start
+    client_cpu = (time.process_time() - cpu_start) / elapsed if elapsed else 0.0
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "seconds": elapsed,
+        "client_cpu": client_cpu,
+        "rps": len(latencies) / elapsed if elapsed else 0.0,
+        "p50_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
+        if latencies
+        else float("nan"),
+    }
+
+
+def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    import urllib.request
+
+    end = time.time() + timeout
+    while time.time() < end:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit("the server did not become ready in time")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--requests", type=int, default=3000, help="per run, at most")
+    ap.add_argument("--seconds", type=float, default=20.0, help="per run, at most")
+    ap.add_argument("--clients", type=int, nargs="+", default=[16, 64])
+    ap.add_argument("--detail", choices=["full", "compact"], default="full")
+    args = ap.parse_args()
+
+    example = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    body = json.dumps({**example, "detail": args.detail}, ensure_ascii=False).encode()
+    with tempfile.TemporaryDirectory(prefix="huiqi-bench-") as tmp:
+        database_url = f"sqlite:///{tmp}/bench.db"
+        key = prepare(database_url)
+        port = free_port()
+        env = {**os.environ, "HUIQI_DATABASE_URL": database_url}
+        # the bulk-screening workers (api/screening) idle in the background; this run measures the
+        # evaluation API alone, so they are not started
+        env.setdefault("HUIQI_SCREENING_WORKERS", "-1")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(args.workers), "--no-access-log", "--log-level", "warning"],
+            cwd=ROOT, env=env, start_new_session=True,
+        )  # fmt: skip
+        try:
+            wait_ready(port, proc)
+            anonymous = build_request(port, body, {})
+            stored = build_request(port, body, {"X-API-Key": key})
+            # warm every worker: the first evaluation compiles the rule pack
+            asyncio.run(load(port, anonymous, 8, 64, 30, 200))
+            print(
+                f"POST /v1/evaluations — {args.workers} workers, {os.cpu_count()} cores, loopback, "
+                f"detail={args.detail}, body {len(body)} bytes; bounded at {args.requests} requests / {args.seconds:.0f} s"
+            )
+            print(
+                f"{'kind':<10} {'clients':>7} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}"
+            )
+            for kind, raw, expect in (("anonymous", anonymous, 200), ("stored", stored, 201)):
+                for clients in args.clients:
+                    r = asyncio.run(load(port, raw, clients, args.requests, args.seconds, expect))
+                    print(
+                        f"{kind:<10} {clients:>7} {r['requests']:>8} {r['errors']:>6} {r['rps']:>8.1f} "
+                        f"{r['p50_ms']:>8.1f} {r['p99_ms']:>8.1f} {r['client_cpu']:>9.0%}",
+                        flush=True,
+                    )
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""A run survives a worker killed mid-chunk and a service that crashes: it resumes where it stopped,
+and every row ends with exactly one result per measure (none lost, none counted twice)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.screening.models import ScreeningChunk, ScreeningResult, ScreeningRun
+from api.screening.runner import Runner
+from api.screening.work import wait_for
+from tests.screening.conftest import csv_bytes, profiles, screening_settings, upload
+
+MEASURES = ["hte-recognition", "tsme-evaluation"]
+
+
+def _runner(bureau, tmp_path, **kw) -> Runner:
+    settings = screening_settings(tmp_path, workers=2, chunk_rows=10, lease_seconds=3, poll_seconds=0.1, **kw)
+    return Runner(bureau.url, settings, backend="python", lock_path=tmp_path / "runner.lock")
+
+
+def _claimed_by(db, worker_id: str) -> list[int]:
+    with Session(db) as s:
+        return list(
+            s.scalars(
+                select(ScreeningChunk.chunk_no).where(
+                    ScreeningChunk.claimed_by == worker_id, ScreeningChunk.status == "claimed"
+                )
+            )
+        )
+
+
+def _wait(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def _check_every_row_once(db, run_id: str, rows: int) -> None:
+    with Session(db) as s:
+        per_row = s.execute(
+            select(ScreeningResult.row_no, func.count())
+            .where(ScreeningResult.run_id == run_id)
+            .group_by(ScreeningResult.row_no)
+        ).all()
+        run = s.get(ScreeningRun, run_id)
+        chunks = s.execute(
+            select(ScreeningChunk.status, func.count())
+            .where(ScreeningChunk.run_id == run_id)
+            .group_by(ScreeningChunk.status)
+        ).all()
+    assert run.status == "done"
+    assert dict(chunks) == {"done": -(-rows // run.chunk_size)}
+    assert sorted(r for r, _ in per_row) == list(range(2, rows + 2)), "every row has results"
+    assert {n for _, n in per_row} == {len(MEASURES)}, "one result per row and measure"
+
+
+def test_a_worker_killed_mid_chunk_loses_no_row_and_counts_none_twice(bureau, tmp_path):
+    rows = 300
+    run = upload(bureau, csv_bytes(profiles(rows, seed=41)), measures=MEASURES)
+    db = bureau.app.state.db_engine  # plain transactions: reading never waits for a worker's write lock
+    runner = _runner(bureau, tmp_path)
+    runner.start()
+    try:
+        _wait(lambda: len(runner.alive_workers()) == 2)
+        # freeze a worker while it holds a chunk (so that it cannot finish it), then kill it
+        victim = None
+        while victim is None:
+            for wid, pid in runner.alive_workers().items():
+                os.kill(pid, signal.SIGSTOP)
+                try:
+                    if _claimed_by(db, wid):
+                        victim = (wid, pid)
+                        break
+                finally:
+                    if victim is None:
+                        os.kill(pid, signal.SIGCONT)
+            time.sleep(0.02)
+        held = _claimed_by(db, victim[0])
+        os.kill(victim[1], signal.SIGKILL)
+        assert wait_for(db, run["id"], timeout=120) == "done"
+        with Session(db) as s:
+            retried = s.scalars(
+                select(ScreeningChunk).where(
+                    ScreeningChunk.run_id == run["id"], ScreeningChunk.chunk_no.in_(held)
+                )
+            ).all()
+        assert all(c.status == "done" and c.attempts >= 2 for c in retried), (
+            "the killed worker's chunk was done again"
+        )
+        assert victim[0] not in runner.alive_workers()
+        assert len(runner.alive_workers()) == 2, "the dead worker was replaced"
+    finally:
+        runner.stop()
+    _check_every_row_once(db, run["id"], rows)
+    progress = bureau.client.get(f"/v1/screenings/{run['id']}", headers=bureau.reviewer.headers).json()[
+        "progress"
+    ]
+    assert (progress["rows_done"], progress["rows_total"]) == (rows, rows)
+
+
+def test_a_service_that_crashes_mid_run_resumes_where_it_stopped(bureau, tmp_path):
+    rows = 300
+    run = upload(bureau, csv_bytes(profiles(rows, seed=42)), measures=MEASURES)
+    db = bureau.app.state.db_engine
+
+    def done_chunks() -> int:
+        with Session(db) as s:
+            return (
+                s.scalar(
+                    select(func.count()).where(
+                        ScreeningChunk.run_id == run["id"], ScreeningChunk.status == "done"
+                    )
+                )
+                or 0
+            )
+
+    first = _runner(bureau, tmp_path)
+    first.start()
+    _wait(lambda: done_chunks() >= 3)
+    first.kill()  # as a crash: workers killed, claims left behind
+    before = done_chunks()
+    assert 0 < before < 12
+    second = _runner(bureau, tmp_path)  # the restarted service
+    second.start()
+    try:
+        assert wait_for(db, run["id"], timeout=120) == "done"
+    finally:
+        second.stop()
+    _check_every_row_once(db, run["id"], rows)
