@@ -18,7 +18,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from decimal import Context as DecimalContext
 from typing import Any
 
-from .profile import Profile, Project
+from .profile import (
+    Ownership,
+    Profile,
+    Project,
+    ProjectCategory,
+    ProjectLevel,
+    RdInstitutionLevel,
+    TechField,
+    enum_values,
+)
 
 RATIO_PRECISION = 40  # digits; see engine/encode.py for why comparisons stay exact
 
@@ -153,17 +162,7 @@ def _field(
     fact(path, kind, unit, zh, en, **kw)(derive)
 
 
-_TECH_FIELDS = (
-    "electronic_information",
-    "biomedicine",
-    "aerospace",
-    "new_materials",
-    "high_tech_services",
-    "new_energy",
-    "resources_environment",
-    "advanced_manufacturing",
-    "none",
-)
+_TECH_FIELDS = enum_values(TechField)
 
 _field(
     "resident_enterprise",
@@ -183,7 +182,7 @@ _field(
     "enum",
     "企业性质",
     "ownership",
-    enum=("private", "state_owned", "collective", "foreign_invested", "other"),
+    enum=enum_values(Ownership),
 )
 _field(
     "tech_field",
@@ -285,7 +284,7 @@ _field(
     "enum",
     "最高研发机构级别",
     "highest R&D institution level",
-    enum=("none", "municipal", "provincial", "national"),
+    enum=enum_values(RdInstitutionLevel),
 )
 
 
@@ -703,14 +702,14 @@ _PROJECT_FIELDS = {
         "enum",
         "项目类别",
         "project category",
-        ("basic_research", "talent", "applied_research", "industrialization", "platform", "other"),
+        enum_values(ProjectCategory),
     ),
     "level": (
         "enum",
         "enum",
         "项目级别",
         "project level",
-        ("national", "provincial", "municipal", "district", "none"),
+        enum_values(ProjectLevel),
     ),
     "provincial_major_implementation": (
         "bool",

@@ -130,9 +130,11 @@ class Pack:
         return {name: typed_value(p, p.value_on(day)) for name, p in self.pack_params.items()}
 
     def provisional(self) -> list[dict[str, Any]]:
+        """Every provisional dated value, measure by measure, then the pack's own parameters."""
         rows = []
-        for mid, m in sorted(self.measures.items()):
-            for name, p in m.parameters.items():
+        owners = [(mid, m.parameters) for mid, m in sorted(self.measures.items())] + [(None, self.pack_params)]
+        for mid, parameters in owners:
+            for name, p in sorted(parameters.items()) if mid is None else parameters.items():
                 for since, v in sorted(p.values.items()):
                     if v.status is Status.provisional:
                         rows.append(
@@ -148,22 +150,6 @@ class Pack:
                                 "reference": v.reference,
                             }
                         )
-        for name, p in sorted(self.pack_params.items()):
-            for since, v in sorted(p.values.items()):
-                if v.status is Status.provisional:
-                    rows.append(
-                        {
-                            "measure_id": None,
-                            "parameter": name,
-                            "since": since.isoformat(),
-                            "value": jsonable(typed_value(p, v)),
-                            "unit": p.unit.value,
-                            "clause": p.clause,
-                            "description_zh": p.description.zh,
-                            "description_en": p.description.en,
-                            "reference": v.reference,
-                        }
-                    )
         return rows
 
 

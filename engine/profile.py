@@ -173,6 +173,10 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def enum_values(enum: type[StrEnum]) -> tuple[str, ...]:
+    return tuple(e.value for e in enum)
+
+
 class Ownership(StrEnum):
     private = "private"
     state_owned = "state_owned"

@@ -34,7 +34,15 @@ from pydantic import ValidationError
 from .errors import message as pydantic_message
 from .facts import FISCAL_FIELDS
 from .i18n import ENUM_LABELS, PROFILE_LABELS, PROJECT_LABELS, pick
-from .profile import Profile
+from .profile import (
+    Ownership,
+    Profile,
+    ProjectCategory,
+    ProjectLevel,
+    RdInstitutionLevel,
+    TechField,
+    enum_values,
+)
 
 FORMATS = ("csv", "xlsx", "jsonl")
 TEMPLATE_PROJECTS = 2  # numbered project groups in the templates; the reader takes any number
@@ -68,28 +76,12 @@ class Column:
 
 
 _UNIT_SUFFIX = {"money": "（万元）", "people": "（人）", "bool": "（是/否）"}
-_OWNERSHIP = ("private", "state_owned", "collective", "foreign_invested", "other")
-_TECH_FIELDS = (
-    "electronic_information",
-    "biomedicine",
-    "aerospace",
-    "new_materials",
-    "high_tech_services",
-    "new_energy",
-    "resources_environment",
-    "advanced_manufacturing",
-    "none",
-)
-_RD_LEVELS = ("none", "municipal", "provincial", "national")
-_PROJECT_CATEGORIES = (
-    "basic_research",
-    "talent",
-    "applied_research",
-    "industrialization",
-    "platform",
-    "other",
-)
-_PROJECT_LEVELS = ("national", "provincial", "municipal", "district", "none")
+# the enum values are the contract's (engine/profile.py), never written out twice
+_OWNERSHIP = enum_values(Ownership)
+_TECH_FIELDS = enum_values(TechField)
+_RD_LEVELS = enum_values(RdInstitutionLevel)
+_PROJECT_CATEGORIES = enum_values(ProjectCategory)
+_PROJECT_LEVELS = enum_values(ProjectLevel)
 
 # labels the contract's tables give but engine/i18n.py does not list
 _EXTRA_LABELS = {

@@ -17,6 +17,14 @@ from typing import Any
 from engine import Engine
 from engine.facts import FISCAL_FIELDS
 from engine.i18n import ENUM_LABELS, PROFILE_LABELS, PROJECT_LABELS
+from engine.profile import (
+    Ownership,
+    ProjectCategory,
+    ProjectLevel,
+    RdInstitutionLevel,
+    TechField,
+    enum_values,
+)
 
 # group id → (zh, en); the order is the order of the form
 GROUPS: dict[str, tuple[str, str]] = {
@@ -35,29 +43,12 @@ UNIT_WORDS = {
     "mu": ("亩", "mu"),
 }
 
-_ENUMS = {
-    "ownership": ("private", "state_owned", "collective", "foreign_invested", "other"),
-    "tech_field": (
-        "electronic_information",
-        "biomedicine",
-        "aerospace",
-        "new_materials",
-        "high_tech_services",
-        "new_energy",
-        "resources_environment",
-        "advanced_manufacturing",
-        "none",
-    ),
-    "honors.rd_institution_level": ("none", "municipal", "provincial", "national"),
-    "projects.category": (
-        "basic_research",
-        "talent",
-        "applied_research",
-        "industrialization",
-        "platform",
-        "other",
-    ),
-    "projects.level": ("national", "provincial", "municipal", "district", "none"),
+_ENUMS = {  # the contract's values (engine/profile.py)
+    "ownership": enum_values(Ownership),
+    "tech_field": enum_values(TechField),
+    "honors.rd_institution_level": enum_values(RdInstitutionLevel),
+    "projects.category": enum_values(ProjectCategory),
+    "projects.level": enum_values(ProjectLevel),
 }
 
 _EXTRA_LABELS = {
