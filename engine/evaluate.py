@@ -26,6 +26,14 @@ from .loader import DEFAULT_RULES_DIR, Pack, load_pack
 from .profile import Profile
 from .schema import COMPARISON_OPS, Group, Leaf, Op, PointsRow, ScorePart
 
+NOT_APPLICABLE_REASONS = {
+    "window": ("评估日不在该措施的有效期内", "the measure is not in force on the assessment date"),
+    "no_parameter": (
+        "评估日尚无该措施参数的有效取值",
+        "no value of the measure's parameters is in force on that date",
+    ),
+    "no_subject": ("没有可适用的项目", "no project to apply it to"),
+}
 OUTCOME_OF_STATUS = {
     "met": "eligible",
     "unmet": "ineligible",
@@ -513,7 +521,9 @@ class Engine:
         for mid in wanted:
             cm = cp.measures[mid]
             if not cm.in_force(as_of):
-                results.append(_not_applicable(cm, "window" if cm.unavailable is None else "no_parameter"))
+                results.append(
+                    _not_applicable(cm, "no_parameter" if cm.measure.effective.contains(as_of) else "window")
+                )
                 if cm.measure.subject == "enterprise":
                     ctx.extra[F.measure_fact_path(mid)] = F.Fact("not_applicable")
         for stage in range(len(cp.stages)):
@@ -586,15 +596,8 @@ class Engine:
             out["missing_facts"] = []
             out["benefit"] = None
             reason = r["reason"]
-            out["explanation"] = (
-                (
-                    "评估日不在该措施的有效期内"
-                    if lang != "en"
-                    else "the measure is not in force on the assessment date"
-                )
-                if reason == "window"
-                else ("没有可适用的项目" if lang != "en" else "no project to apply it to")
-            )
+            out["reason"] = reason
+            out["explanation"] = pick(NOT_APPLICABLE_REASONS[reason], lang)
             return out
         facts: dict[str, F.Fact] = r["facts"]
         statuses: dict[str, str] = r["statuses"]
@@ -613,14 +616,16 @@ class Engine:
             else:
                 cl = leaf_by_id[node.id]
                 provisional = cl.param_status == "provisional"
-                if detail == "compact" and statuses[node.id] == "met":
-                    criteria.append({"kind": "criterion", "status": "met"})
-                else:
-                    criteria.append(
-                        explain_leaf(cl, statuses[node.id], facts, parent, depth, lang, provisional)
-                    )
+                criteria.append(explain_leaf(cl, statuses[node.id], facts, parent, depth, lang, provisional))
 
-        visit(m.criteria, None, 0)
+        if detail == "compact":
+            # bulk screening explains only what is not met, and no groups
+            for cl in cm.leaves:
+                if statuses[cl.node.id] != "met":
+                    provisional = cl.param_status == "provisional"
+                    criteria.append(explain_leaf(cl, statuses[cl.node.id], facts, None, 0, lang, provisional))
+        else:
+            visit(m.criteria, None, 0)
         missing = decisive_missing(cm, statuses, facts) if r["outcome"] == "undetermined" else ()
         out["criteria"] = criteria
         out["missing_facts"] = [{"path": p, "label": path_label(p, lang)} for p in missing]

@@ -132,7 +132,9 @@ class Pack:
     def provisional(self) -> list[dict[str, Any]]:
         """Every provisional dated value, measure by measure, then the pack's own parameters."""
         rows = []
-        owners = [(mid, m.parameters) for mid, m in sorted(self.measures.items())] + [(None, self.pack_params)]
+        owners = [(mid, m.parameters) for mid, m in sorted(self.measures.items())] + [
+            (None, self.pack_params)
+        ]
         for mid, parameters in owners:
             for name, p in sorted(parameters.items()) if mid is None else parameters.items():
                 for since, v in sorted(p.values.items()):
