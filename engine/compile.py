@@ -137,6 +137,7 @@ class CompiledMeasure:
     stage: int
     unavailable: str | None = None  # why it cannot be evaluated on this day (a parameter has no value)
     plan: list | None = None  # the criteria tree flattened for judging (engine/evaluate.py)
+    tree: list | None = None  # the criteria tree in reading order, for explaining (engine/evaluate.py)
     rows: dict[tuple, dict] = field(default_factory=dict)  # its groups' explanations by status and language
 
     @property

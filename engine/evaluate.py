@@ -223,6 +223,41 @@ def _need_for_ratio(leaf: CompiledLeaf, f: F.Fact, expected: Decimal, lang: str)
 EXPLAINED_PER_LEAF = 2_000
 
 
+def _tree(cm: CompiledMeasure) -> list[tuple[Any, CompiledLeaf | None, str | None, int]]:
+    """The criteria tree in reading order: (node, its compiled leaf or None for a group, parent, depth)."""
+    if cm.tree is None:
+        leaf_by_id = {cl.node.id: cl for cl in cm.leaves}
+        rows: list[tuple[Any, CompiledLeaf | None, str | None, int]] = []
+
+        def visit(node: Any, parent: str | None, depth: int) -> None:
+            if isinstance(node, Group):
+                rows.append((node, None, parent, depth))
+                for child in node.children:
+                    visit(child, node.id, depth + 1)
+            else:
+                rows.append((node, leaf_by_id[node.id], parent, depth))
+
+        visit(cm.measure.criteria, None, 0)
+        cm.tree = rows
+    return cm.tree
+
+
+def _summary(outcome: str, unmet: list[str], missing: list[dict], lang: str) -> str:
+    en = lang == "en"
+    if outcome == "eligible":
+        return "all criteria are met" if en else "全部条件均满足"
+    if outcome == "ineligible":
+        return ("not met: " + ", ".join(unmet)) if en else "未满足：" + "、".join(unmet)
+    if outcome == "undetermined":
+        names = [x["label"] for x in missing]
+        return ("missing: " + ", ".join(names)) if en else "缺少：" + "、".join(names)
+    return (
+        "every automatic criterion is met; some need a reviewer"
+        if en
+        else "自动判定的条件均满足，部分条件需人工审核"
+    )
+
+
 def _group_row(node: Group, parent: str | None, depth: int, status: str, lang: str) -> dict:
     word = pick(STATUSES[status], lang)
     label = node.label.get(lang)
@@ -602,21 +637,19 @@ class Engine:
         facts: dict[str, F.Fact] = r["facts"]
         statuses: dict[str, str] = r["statuses"]
         criteria: list[dict] = []
-        leaf_by_id = {cl.node.id: cl for cl in cm.leaves}
 
-        def visit(node: Any, parent: str | None, depth: int) -> None:
-            if isinstance(node, Group):
-                key = (node.id, statuses[node.id], lang)
-                row = cm.rows.get(key)
-                if row is None:
-                    row = cm.rows[key] = _group_row(node, parent, depth, statuses[node.id], lang)
-                criteria.append(row.copy())
-                for child in node.children:
-                    visit(child, node.id, depth + 1)
-            else:
-                cl = leaf_by_id[node.id]
-                provisional = cl.param_status == "provisional"
-                criteria.append(explain_leaf(cl, statuses[node.id], facts, parent, depth, lang, provisional))
+        def visit() -> None:
+            for node, leaf, parent, depth in _tree(cm):
+                status = statuses[node.id]
+                if leaf is None:
+                    key = (node.id, status, lang)
+                    row = cm.rows.get(key)
+                    if row is None:
+                        row = cm.rows[key] = _group_row(node, parent, depth, status, lang)
+                    criteria.append(row.copy())
+                else:
+                    provisional = leaf.param_status == "provisional"
+                    criteria.append(explain_leaf(leaf, status, facts, parent, depth, lang, provisional))
 
         if detail == "compact":
             # bulk screening explains only what is not met, and no groups
@@ -625,7 +658,7 @@ class Engine:
                     provisional = cl.param_status == "provisional"
                     criteria.append(explain_leaf(cl, statuses[cl.node.id], facts, None, 0, lang, provisional))
         else:
-            visit(m.criteria, None, 0)
+            visit()
         missing = decisive_missing(cm, statuses, facts) if r["outcome"] == "undetermined" else ()
         out["criteria"] = criteria
         out["missing_facts"] = [{"path": p, "label": path_label(p, lang)} for p in missing]
@@ -633,21 +666,7 @@ class Engine:
             _benefit(cm, r["_ctx"], lang) if r["outcome"] in ("eligible", "needs_review") else None
         )
         unmet = [c["label"] for c in criteria if c.get("kind") == "criterion" and c["status"] == "unmet"]
-        if lang == "en":
-            summaries = {
-                "eligible": "all criteria are met",
-                "ineligible": "not met: " + ", ".join(unmet),
-                "undetermined": "missing: " + ", ".join(x["label"] for x in out["missing_facts"]),
-                "needs_review": "every automatic criterion is met; some need a reviewer",
-            }
-        else:
-            summaries = {
-                "eligible": "全部条件均满足",
-                "ineligible": "未满足：" + "、".join(unmet),
-                "undetermined": "缺少：" + "、".join(x["label"] for x in out["missing_facts"]),
-                "needs_review": "自动判定的条件均满足，部分条件需人工审核",
-            }
-        out["explanation"] = summaries[r["outcome"]]
+        out["explanation"] = _summary(r["outcome"], unmet, out["missing_facts"], lang)
         if m.scores:
             out["scores"] = {
                 s.id: {
