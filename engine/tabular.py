@@ -496,7 +496,7 @@ def _text(v: Any, path: str) -> str:
     if isinstance(v, bool):
         raise CellError("应为文本", "expected text")
     if isinstance(v, float) or (isinstance(v, int) and abs(v) >= 10**15):
-        if abs(v) >= 10**15 or not float(v).is_integer():
+        if abs(v) >= 10**15 or (isinstance(v, float) and not v.is_integer()):
             raise CellError(
                 "这是一个数字单元格：超过 15 位的数字在 Excel 中会丢失精度，请把该列设为“文本”格式后重新填写",
                 "a number cell: Excel keeps only 15 digits; format the column as text and enter it again",
