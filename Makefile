@@ -47,8 +47,9 @@ lint: setup
 	$(BIN)/ruff check $(wildcard engine api tests features)
 	$(BIN)/huiqi rules lint
 
+# every test on SQLite and on a throwaway PostgreSQL server (tests/with_postgres.sh starts and stops it)
 test: setup web-assets chromium lint
-	$(BIN)/python -m pytest
+	tests/with_postgres.sh $(BIN)/python -m pytest
 	# the same policy scenarios once more, against the service over real HTTP (POST /v1/evaluations)
 	$(BIN)/python -m pytest features -p no:cacheprovider --huiqi-api=serve
 
