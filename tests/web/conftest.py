@@ -155,7 +155,10 @@ def page(browser, server, console):
     )
     context.set_default_timeout(15_000)
     pg = context.new_page()
-    pg.on("console", lambda m: console.errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+    pg.on(
+        "console",
+        lambda m: console.errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None,
+    )
     pg.on("pageerror", lambda e: console.errors.append(f"pageerror: {e}"))
     yield pg
     context.close()
@@ -187,6 +190,12 @@ def accessible(page, context: str | None = None) -> None:
         _unavailable(f"{AXE} is absent: `make test` installs it (npm ci in api/web)")
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
+    # judge the page at rest: a button the test just clicked is still hovered and half-way through
+    # Bootstrap's colour transition, and axe would measure the contrast of that passing frame
+    page.add_style_tag(
+        content="*, *::before, *::after { transition: none !important; animation: none !important; }"
+    )
+    page.mouse.move(0, 0)
     result = page.evaluate(
         """async (ctx) => {
             const r = await axe.run(ctx ? document.querySelector(ctx) : document, {
