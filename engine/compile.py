@@ -15,6 +15,7 @@ Dates are day numbers, booleans 0/1, strings get an ``s:`` prefix so that "10" n
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -143,6 +144,10 @@ class CompiledMeasure:
     @property
     def id(self) -> str:
         return self.measure.id
+
+    @functools.cached_property
+    def leaf_by_id(self) -> dict[str, CompiledLeaf]:
+        return {cl.node.id: cl for cl in self.leaves}
 
     def in_force(self, day: dt.date) -> bool:
         return self.unavailable is None and self.measure.effective.contains(day)

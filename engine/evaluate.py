@@ -226,7 +226,7 @@ EXPLAINED_PER_LEAF = 2_000
 def _tree(cm: CompiledMeasure) -> list[tuple[Any, CompiledLeaf | None, str | None, int]]:
     """The criteria tree in reading order: (node, its compiled leaf or None for a group, parent, depth)."""
     if cm.tree is None:
-        leaf_by_id = {cl.node.id: cl for cl in cm.leaves}
+        leaf_by_id = cm.leaf_by_id
         rows: list[tuple[Any, CompiledLeaf | None, str | None, int]] = []
 
         def visit(node: Any, parent: str | None, depth: int) -> None:
@@ -291,7 +291,10 @@ def explain_leaf(
     key = None
     seen = leaf.explained
     if f is None or (f.formula is None and f.parts is None):
-        key = (lang, status, None if f is None else f.value, None if f is None else f.missing, by)
+        # exact text, not numeric equality: 630.00 and 630 are equal but are shown as given, and an
+        # output must not depend on which of them was evaluated first
+        value = None if f is None else f.value
+        key = (lang, status, str(value), type(value), None if f is None else f.missing, str(by))
         hit = seen.get(key)
         if hit is not None:
             return hit.copy()
@@ -725,7 +728,7 @@ def decisive_missing(
     """The missing facts whose absence leaves the outcome undetermined: those under unknown nodes
     all the way from the top. An unknown criterion in an any-of group already met, or in an all-of
     group already failed, decides nothing and is not asked for."""
-    leaf_by_id = {cl.node.id: cl for cl in cm.leaves}
+    leaf_by_id = cm.leaf_by_id
     out: dict[str, None] = {}
 
     def visit(node: Any) -> None:

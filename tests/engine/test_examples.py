@@ -44,3 +44,15 @@ def test_the_same_input_and_rule_pack_give_the_same_output(established):
     assert json.dumps(first, ensure_ascii=False, sort_keys=True) == json.dumps(
         second, ensure_ascii=False, sort_keys=True
     )
+
+
+def test_a_value_is_shown_as_given_whatever_was_evaluated_before(engine, established):
+    """Explanations of values seen before are reused; 82.00 and 82 are equal but not the same text."""
+    from tests.conftest import criterion
+
+    precise = dict(established["profile"], innovation_score="82.00")
+    plain = dict(established["profile"], innovation_score="82")
+    first = engine.evaluate(precise, established["as_of"], ["hte-recognition"])
+    second = engine.evaluate(plain, established["as_of"], ["hte-recognition"])
+    assert criterion(first, "hte-recognition", "art11_7_innovation_score")["actual"] == "82.00"
+    assert criterion(second, "hte-recognition", "art11_7_innovation_score")["actual"] == "82"
