@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import durable_rules_engine as dre
 
 from . import facts as F
-from .compile import CompiledLeaf, RuleGroup, encode, field_name
+from .compile import CompiledLeaf, RuleGroup, encoder, field_name
 from .schema import Op
 
 Subject = tuple[str, dict[str, F.Fact]]  # (subject key, facts by path)
@@ -133,7 +133,10 @@ class _SidPool:
 class _Handle:
     def __init__(self, group: RuleGroup) -> None:
         self.handle = dre.create_ruleset(group.name, json.dumps(group.definition, ensure_ascii=False))
-        self.fields = [(path, field_name(path)) for path in group.fact_paths]
+        specs = {cl.spec.path: cl.spec for cl in group.leaves if cl.spec is not None}
+        specs.update({cl.by.path: cl.by for cl in group.leaves if cl.by is not None})
+        # (path, '"<field>":', the encoder writing its value) for every fact the rules read
+        self.fields = [(path, f'"{field_name(path)}":', encoder(specs[path])) for path in group.fact_paths]
         self.in_flight = 0
         self.retired = False
 
@@ -179,17 +182,16 @@ class DurableBackend:
                     dre.delete_ruleset(h.handle)
 
     def _run(self, h: _Handle, sid: str, group: RuleGroup, subjects: list[Subject]) -> dict[str, set[str]]:
-        specs = {cl.spec.path: cl.spec for cl in group.leaves if cl.spec is not None}
-        specs.update({cl.by.path: cl.by for cl in group.leaves if cl.by is not None})
+        # the JSON written directly: keys are fixed names, values integers or JSON strings
         docs = []
         for key, facts in subjects:
-            doc: dict[str, Any] = {"id": key, "sid": sid, "t": 1}
-            for path, fname in h.fields:
+            parts = [f'{{"id":"{key}","sid":"{sid}","t":1']
+            for path, name, enc in h.fields:
                 v = facts[path].value
                 if v is not None:
-                    doc[fname] = encode(specs[path], v)
-            docs.append(doc)
-        text = json.dumps(docs, ensure_ascii=False, separators=(",", ":"))
+                    parts.append(name + enc(v))
+            docs.append(",".join(parts) + "}")
+        text = "[" + ",".join(docs) + "]"
         out: dict[str, set[str]] = {key: set() for key, _ in subjects}
         caught: set[str] = set()
         code, state = dre.assert_facts(h.handle, text)

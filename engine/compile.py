@@ -14,10 +14,14 @@ Dates are day numbers, booleans 0/1, strings get an ``s:`` prefix so that "10" n
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import functools
+import hashlib
 import itertools
+import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from decimal import Context as DecimalContext
@@ -25,7 +29,7 @@ from typing import Any
 
 from . import facts as F
 from .loader import MAX_LEAVES_PER_MEASURE, Pack, dependency_order, pack_fact_specs, typed_value
-from .schema import DatedValue, Leaf, Measure, Op, Tiered, leaves
+from .schema import DatedValue, Leaf, Measure, Op, Tiered, leaves, walk
 
 SCALE_DIGITS = {"ratio": 12, "wan_yuan": 6, "mu": 6, "points": 6}
 DEFAULT_SCALE_DIGITS = 6
@@ -44,9 +48,29 @@ class CompileError(Exception):
     pass
 
 
+@functools.lru_cache(maxsize=4096)
 def field_name(path: str) -> str:
-    """The durable-rules field name of a fact path (dots would read as nesting)."""
-    return "f_" + path.replace(".", "__").replace("-", "_")
+    """The durable-rules field name of a fact path: short, because durable-rules parses every
+    asserted fact and echoes it whole in every action it fires (a 60-character name costs more than
+    the comparison). ``f`` and 40 bits of BLAKE2 of the path in base 32; lint refuses a pack where
+    two paths share a name or two names share durable-rules' 32-bit FNV-1 hash."""
+    digest = hashlib.blake2b(path.encode(), digest_size=5).digest()
+    return "f" + base64.b32encode(digest).decode().lower()
+
+
+def encoder(spec: F.FactSpec) -> Callable[[Any], str]:
+    """``encode`` for one fact, specialised once, writing the JSON text of the encoded value."""
+    kind = spec.kind
+    if kind == "bool":
+        return lambda v: "1" if v else "0"
+    if kind in ("enum", "str"):
+        return lambda v: json.dumps("s:" + str(v), ensure_ascii=False)
+    if kind == "date":
+        return lambda v: str(2 * v.toordinal())
+    if kind == "int" and spec.unit in _INT_SCALE:
+        scale = 2 * _INT_SCALE[spec.unit]
+        return lambda v: str(min(max(scale * int(v), -CLAMP), CLAMP))
+    return lambda v: str(encode(spec, v))
 
 
 def encode(spec: F.FactSpec, value: Any) -> Any:
@@ -110,14 +134,24 @@ class CompiledLeaf:
         default_factory=dict
     )  # the static part of its explanation, per language
     explained: dict[tuple, dict] = field(default_factory=dict)  # explanations of values seen before
+    parent: str | None = None  # the id of the group it sits in (None at the top)
+    depth: int = 0  # how deep in the criteria tree
+    unmet_name: str = ""  # the failure rule's name: u<idx>
+    missing_name: str = ""  # the missing-fact rule's name: m<idx>
+    manual: bool = False  # judged by a person (operator manual)
+
+    def __post_init__(self) -> None:
+        self.unmet_name = f"u{self.idx}"
+        self.missing_name = f"m{self.idx}"
+        self.manual = self.node.op is Op.manual
 
     @property
     def unmet_rule(self) -> str:
-        return f"u{self.idx}"
+        return self.unmet_name
 
     @property
     def missing_rule(self) -> str:
-        return f"m{self.idx}"
+        return self.missing_name
 
     def expected_for(self, by_value: Any) -> Any:
         """The threshold that applies: for tiered parameters, the band picked by ``by_value``."""
@@ -140,6 +174,11 @@ class CompiledMeasure:
     plan: list | None = None  # the criteria tree flattened for judging (engine/evaluate.py)
     tree: list | None = None  # the criteria tree in reading order, for explaining (engine/evaluate.py)
     rows: dict[tuple, dict] = field(default_factory=dict)  # its groups' explanations by status and language
+    heads: dict[str, dict] = field(default_factory=dict)  # the static part of its results, per language
+
+    @functools.cached_property
+    def outcome_path(self) -> str:
+        return F.measure_fact_path(self.measure.id)
 
     @property
     def id(self) -> str:
@@ -180,6 +219,7 @@ class CompiledPack:
     pack_params: dict[str, Any]
     overrides: dict[str, Any]
     exclusive_with: dict[str, list[str]] = field(default_factory=dict)
+    day_plans: dict[tuple, Any] = field(default_factory=dict)  # engine/evaluate.py _day_plan
 
     @property
     def version(self) -> str:
@@ -261,6 +301,11 @@ def _durable_rules(leaf: CompiledLeaf) -> dict[str, Any]:
     return rules
 
 
+def _positions(root: Any) -> dict[str, tuple[str | None, int]]:
+    """Every node's parent id and depth in a criteria tree."""
+    return {n.id: (parents[-1].id if parents else None, len(parents)) for n, parents in walk(root)}
+
+
 def compile_pack(pack: Pack, as_of: dt.date, overrides: dict[str, Any] | None = None) -> CompiledPack:
     """``overrides`` maps ``"<measure-id>.<parameter>"`` to a value tried instead of the one in force."""
     overrides = dict(overrides or {})
@@ -300,9 +345,11 @@ def compile_pack(pack: Pack, as_of: dt.date, overrides: dict[str, Any] | None = 
             key_parts.append((mid, name, repr(params[name])))
         cleaves = []
         unavailable = None
+        where = _positions(m.criteria)
         for node in leaves(m.criteria):
             spec = specs.get(node.fact) if node.fact else None
             cl = CompiledLeaf(next(idx), mid, node, spec)
+            cl.parent, cl.depth = where[node.id]
             if node.op is not Op.manual:
                 assert spec is not None
                 if node.param is not None:

@@ -61,13 +61,13 @@ def combine(kind: str, statuses: list[str]) -> str:
 def leaf_status(leaf: CompiledLeaf, fired: set[str], facts: dict[str, F.Fact]) -> str:
     if leaf.node.op is Op.manual:
         return "manual_review"
-    if f"m{leaf.idx}" in fired:
+    if leaf.missing_name in fired:
         # a ratio over zero is not missing: a person must judge it
         for spec in (leaf.spec, leaf.by):
             if spec is not None and facts[spec.path].undefined and not facts[spec.path].missing:
                 return "manual_review"
         return "unknown"
-    if f"u{leaf.idx}" in fired:
+    if leaf.unmet_name in fired:
         return "unmet"
     return "met"
 
@@ -276,16 +276,13 @@ def _group_row(node: Group, parent: str | None, depth: int, status: str, lang: s
 
 
 def explain_leaf(
-    leaf: CompiledLeaf,
-    status: str,
-    facts: dict[str, F.Fact],
-    parent: str | None,
-    depth: int,
-    lang: str,
-    provisional: bool,
+    leaf: CompiledLeaf, status: str, facts: dict[str, F.Fact], lang: str, full: bool = True
 ) -> dict:
     """One criterion's verdict for people. The text depends only on the values compared, so the
-    explanation of a value seen before (a flag, an enum, a common number) is reused."""
+    explanation of a value seen before (a flag, an enum, a common number) is reused; the caller gets
+    its own copy when ``full`` (bulk screening's compact shape only reads it).
+
+    Where it sits in the tree (parent, depth) is the leaf's own: the same whoever asks first."""
     f = facts.get(leaf.node.fact) if leaf.node.fact else None
     by = facts[leaf.by.path].value if leaf.by is not None else None
     key = None
@@ -297,34 +294,31 @@ def explain_leaf(
         key = (lang, status, str(value), type(value), None if f is None else f.missing, str(by))
         hit = seen.get(key)
         if hit is not None:
-            return hit.copy()
-    out = _explain_leaf(leaf, status, facts, parent, depth, lang, provisional)
+            return hit.copy() if full else hit
+    out = _explain_leaf(leaf, status, facts, lang, full)
     if key is not None:
         if len(seen) >= EXPLAINED_PER_LEAF:
             seen.clear()
         seen[key] = out
-        return out.copy()
+        return out.copy() if full else out
     return out
 
 
-def _explain_leaf(
-    leaf: CompiledLeaf,
-    status: str,
-    facts: dict[str, F.Fact],
-    parent: str | None,
-    depth: int,
-    lang: str,
-    provisional: bool,
-) -> dict:
-    node: Leaf = leaf.node
-    unit = node.unit.value
-    template = leaf.templates.get(lang)
-    if template is None:
-        template = leaf.templates[lang] = {
+_STATUS_WORDS = {lang: {k: pick(v, lang) for k, v in STATUSES.items()} for lang in ("zh", "en")}
+
+
+def _leaf_static(leaf: CompiledLeaf, lang: str) -> tuple:
+    """What a criterion's explanation says whatever the profile: the row's fixed keys, its label,
+    unit and operator words, and the expected value when it is not tiered."""
+    static = leaf.templates.get(lang)
+    if static is None:
+        node = leaf.node
+        unit = node.unit.value
+        template = {
             "id": node.id,
             "kind": "criterion",
-            "parent": parent,
-            "depth": depth,
+            "parent": leaf.parent,
+            "depth": leaf.depth,
             "label": node.label.get(lang),
             "status": None,
             "status_label": None,
@@ -333,11 +327,34 @@ def _explain_leaf(
             "unit": unit,
             "clause": node.clause,
             "quote": node.quote,
-            "provisional": provisional,
+            "provisional": leaf.param_status == "provisional",
         }
+        word = pick(OP_WORDS_ZH_EN[node.op.value], lang)
+        expected = leaf.expected
+        shown = f"{word} {show(expected, unit, lang)}" if expected is not None else word
+        static = leaf.templates[lang] = (
+            template,
+            template["label"],
+            unit,
+            word,
+            _jsonable(expected),
+            shown,
+            node.remedy.get(lang) if node.remedy is not None else None,
+            node.interpretation,
+            leaf.by.label(lang) if leaf.by is not None else None,
+        )
+    return static
+
+
+def _explain_leaf(leaf: CompiledLeaf, status: str, facts: dict[str, F.Fact], lang: str, full: bool) -> dict:
+    node: Leaf = leaf.node
+    template, label, unit, word, expected_json, expected_display, remedy, interpretation, by_label = (
+        _leaf_static(leaf, lang)
+    )
+    en = lang == "en"
     out = template.copy()
     out["status"] = status
-    out["status_label"] = pick(STATUSES[status], lang)
+    out["status_label"] = _STATUS_WORDS[lang][status]
     f = facts.get(node.fact) if node.fact else None
     actual = f.value if f else None
     expected = leaf.expected
@@ -345,64 +362,58 @@ def _explain_leaf(
         by = facts[leaf.by.path]
         if by.value is not None:
             expected = leaf.expected_for(by.value)
-            out["band"] = f"{leaf.by.label(lang)} {show(by.value, leaf.by.unit, lang)}"
+            out["band"] = f"{by_label} {show(by.value, leaf.by.unit, lang)}"
         else:
             expected = None
+        expected_json = _jsonable(expected)
+        expected_display = f"{word} {show(expected, unit, lang)}" if expected is not None else word
     out["actual"] = _jsonable(actual)
-    out["actual_display"] = show(actual, unit, lang) if f else None
-    out["expected"] = _jsonable(expected)
-    word = pick(OP_WORDS_ZH_EN[node.op.value], lang)
-    out["expected_display"] = f"{word} {show(expected, unit, lang)}" if expected is not None else word
-    if f is not None and f.formula:
+    actual_display = out["actual_display"] = show(actual, unit, lang) if f else None
+    out["expected"] = expected_json
+    out["expected_display"] = expected_display
+    if full and f is not None and f.formula:
         out["formula"] = f.formula_text()
-    label = node.label.get(lang)
     if status == "met":
         text = (
-            f"{label}：{out['actual_display']}，{out['expected_display']}，满足"
-            if lang != "en"
-            else f"{label}: {out['actual_display']}, {out['expected_display']}: met"
+            f"{label}: {actual_display}, {expected_display}: met"
+            if en
+            else f"{label}：{actual_display}，{expected_display}，满足"
         )
     elif status == "unmet":
         text = (
-            f"{label}：{out['actual_display']}，要求{out['expected_display']}"
-            if lang != "en"
-            else f"{label}: {out['actual_display']}, required {out['expected_display']}"
+            f"{label}: {actual_display}, required {expected_display}"
+            if en
+            else f"{label}：{actual_display}，要求{expected_display}"
         )
         if expected is not None and not isinstance(expected, list):
             gap, gap_text, _ = _gap(leaf, actual, expected, lang)
             if gap is not None:
                 out["gap"] = _jsonable(gap)
                 out["gap_display"] = gap_text
-                text += "，" + gap_text if lang != "en" else "; " + gap_text
+                text += "; " + gap_text if en else "，" + gap_text
                 need = _need_for_ratio(leaf, f, expected, lang) if f is not None else None
                 if need:
                     out["need"] = need
-                    text += "；" + need if lang != "en" else "; " + need
+                    text += "; " + need if en else "；" + need
     elif status == "unknown":
         missing = list((f.missing if f else ()) + ((facts[leaf.by.path].missing) if leaf.by else ()))
         out["missing_facts"] = list(dict.fromkeys(missing))
-        names = (
-            "、".join(path_label(m, lang) for m in out["missing_facts"])
-            if lang != "en"
-            else ", ".join(path_label(m, lang) for m in out["missing_facts"])
-        )
-        text = (
-            f"{label}：缺少{names}，无法判定" if lang != "en" else f"{label}: {names} missing, cannot decide"
-        )
+        names = (", " if en else "、").join(path_label(m, lang) for m in out["missing_facts"])
+        text = f"{label}: {names} missing, cannot decide" if en else f"{label}：缺少{names}，无法判定"
     else:
         reason = None
         if f is not None and f.undefined:
             reason = f.undefined
         text = (
-            f"{label}：{reason or '需由审核人员判断'}"
-            if lang != "en"
-            else f"{label}: {reason or 'to be judged by a reviewer'}"
+            f"{label}: {reason or 'to be judged by a reviewer'}"
+            if en
+            else f"{label}：{reason or '需由审核人员判断'}"
         )
     out["explanation"] = text
-    if status in ("unmet", "unknown") and node.remedy is not None:
-        out["remedy"] = node.remedy.get(lang)
-    if node.interpretation:
-        out["interpretation"] = node.interpretation
+    if remedy is not None and status in ("unmet", "unknown"):
+        out["remedy"] = remedy
+    if interpretation:
+        out["interpretation"] = interpretation
     return out
 
 
@@ -553,79 +564,77 @@ class Engine:
         return self._run(cp, profile, as_of, wanted or set(cp.measures))
 
     def _run(self, cp: CompiledPack, profile: Profile, as_of: dt.date, wanted: set[str]) -> list[dict]:
+        plan = _day_plan(cp, as_of, wanted)
         ctx = F.Context(profile, as_of, pack_params=cp.pack_params)
-        project_ctxs = [ctx.for_project(p) for p in profile.projects]
+        extra = ctx.extra
+        project_ctxs: list[tuple[str, F.Context]] | None = None
         results: list[dict] = []
-        for mid in wanted:
-            cm = cp.measures[mid]
-            if not cm.in_force(as_of):
-                results.append(
-                    _not_applicable(cm, "no_parameter" if cm.measure.effective.contains(as_of) else "window")
-                )
-                if cm.measure.subject == "enterprise":
-                    ctx.extra[F.measure_fact_path(mid)] = F.Fact("not_applicable")
-        for stage in range(len(cp.stages)):
-            for group in cp.groups:
-                if group.stage != stage or not wanted.intersection(group.measure_ids):
-                    continue
-                in_force = [
-                    mid for mid in group.measure_ids if mid in wanted and cp.measures[mid].in_force(as_of)
-                ]
-                if not in_force:
-                    continue
-                contexts = (
-                    [("e", ctx)]
-                    if group.subject == "enterprise"
-                    else [(f"p{i}", c) for i, c in enumerate(project_ctxs)]
-                )
+        for cm, reason in plan.not_applicable:
+            results.append(_not_applicable(cm, reason))
+            if cm.measure.subject == "enterprise":
+                extra[cm.outcome_path] = F.Fact("not_applicable")
+        run = self.backend.run
+        for group, in_force in plan.steps:
+            if group.subject == "enterprise":
+                contexts = [("e", ctx)]
+            else:
+                if project_ctxs is None:
+                    project_ctxs = [(f"p{i}", ctx.for_project(p)) for i, p in enumerate(profile.projects)]
+                contexts = project_ctxs
                 if not contexts:
-                    for mid in in_force:
-                        results.append(_not_applicable(cp.measures[mid], "no_subject"))
+                    for cm in in_force:
+                        results.append(_not_applicable(cm, "no_subject"))
                     continue
-                subjects = []
-                for key, c in contexts:
-                    for mid in group.scored:
-                        for path, fact in compute_scores(c, cp.measures[mid]).items():
-                            c.extra[path] = fact
-                    # a measure of this ruleset that was not asked for may depend on one that was not
-                    # evaluated: that fact is unknown (facts.NOT_SUPPLIED) and its verdict not reported
-                    get = c.get
-                    subjects.append((key, {path: get(path) for path in group.fact_paths}))
-                fired = self.backend.run(group, subjects)
-                for (key, c), (_, facts) in zip(contexts, subjects, strict=True):
-                    for mid in in_force:
-                        r = _judge(cp.measures[mid], fired[key], facts)
-                        r["_ctx"] = c
-                        if group.subject == "project":
-                            proj = c.project
-                            r["subject"] = {"kind": "project", "id": proj.id, "name": proj.name}
-                        else:
-                            r["subject"] = {"kind": "enterprise"}
-                            ctx.extra[F.measure_fact_path(mid)] = outcome_fact(cp.measures[mid], r)
-                        results.append(r)
-        order = {
-            mid: i
-            for i, mid in enumerate(
-                sorted(cp.measures, key=lambda m: (cp.measures[m].measure.issuer != "national", m))
-            )
-        }
+            subjects = []
+            for key, c in contexts:
+                for mid in group.scored:
+                    c.extra.update(compute_scores(c, cp.measures[mid]))
+                # a measure of this ruleset that was not asked for may depend on one that was not
+                # evaluated: that fact is unknown (facts.NOT_SUPPLIED) and its verdict not reported
+                get = c.get
+                subjects.append((key, {path: get(path) for path in group.fact_paths}))
+            fired = run(group, subjects)
+            for (key, c), (_, facts) in zip(contexts, subjects, strict=True):
+                hits = fired[key]
+                for cm in in_force:
+                    r = _judge(cm, hits, facts)
+                    r["_ctx"] = c
+                    if group.subject == "project":
+                        proj = c.project
+                        r["subject"] = {"kind": "project", "id": proj.id, "name": proj.name}
+                    else:
+                        r["subject"] = {"kind": "enterprise"}
+                        extra[cm.outcome_path] = outcome_fact(cm, r)
+                    results.append(r)
+        order = plan.order
         results.sort(key=lambda r: order[r["measure_id"]])
+        day = as_of.isoformat()
+        version = cp.version
         for r in results:
-            r["as_of"] = as_of.isoformat()
-            r["rule_pack_version"] = cp.version
+            r["as_of"] = day
+            r["rule_pack_version"] = version
         return results
 
     def _explain(self, cp: CompiledPack, r: dict, lang: str, detail: str = "full") -> dict:
         cm = cp.measures[r["measure_id"]]
         m = cm.measure
+        if detail == "compact" and r["outcome"] != "not_applicable":
+            return _explain_compact(cm, r, lang)
+        head = cm.heads.get(lang)
+        if head is None:
+            head = cm.heads[lang] = {
+                "title": m.title.get(lang),
+                "status": m.status,
+                "source": {"document": m.source.document, "clause": m.source.clause, "quote": m.source.quote},
+            }
         out: dict[str, Any] = {
             "measure_id": m.id,
-            "title": m.title.get(lang),
+            "title": head["title"],
             "subject": r["subject"],
             "outcome": r["outcome"],
             "outcome_label": pick(OUTCOMES[r["outcome"]], lang),
-            "status": m.status,
-            "source": {"document": m.source.document, "clause": m.source.clause, "quote": m.source.quote},
+            "status": head["status"],
+            "source": head["source"].copy(),
             "as_of": r["as_of"],
             "rule_pack_version": r["rule_pack_version"],
         }
@@ -651,17 +660,9 @@ class Engine:
                         row = cm.rows[key] = _group_row(node, parent, depth, status, lang)
                     criteria.append(row.copy())
                 else:
-                    provisional = leaf.param_status == "provisional"
-                    criteria.append(explain_leaf(leaf, status, facts, parent, depth, lang, provisional))
+                    criteria.append(explain_leaf(leaf, status, facts, lang))
 
-        if detail == "compact":
-            # bulk screening explains only what is not met, and no groups
-            for cl in cm.leaves:
-                if statuses[cl.node.id] != "met":
-                    provisional = cl.param_status == "provisional"
-                    criteria.append(explain_leaf(cl, statuses[cl.node.id], facts, None, 0, lang, provisional))
-        else:
-            visit()
+        visit()
         missing = decisive_missing(cm, statuses, facts) if r["outcome"] == "undetermined" else ()
         out["criteria"] = criteria
         out["missing_facts"] = [{"path": p, "label": path_label(p, lang)} for p in missing]
@@ -671,39 +672,67 @@ class Engine:
         unmet = [c["label"] for c in criteria if c.get("kind") == "criterion" and c["status"] == "unmet"]
         out["explanation"] = _summary(r["outcome"], unmet, out["missing_facts"], lang)
         if m.scores:
-            out["scores"] = {
-                s.id: {
-                    "label": s.label.get(lang),
-                    "total": _jsonable(facts.get(F.score_fact_path(s.id), F.Fact()).value),
-                    "parts": {
-                        p.id: {
-                            "label": p.label.get(lang),
-                            "points": _jsonable(r["_ctx"].get(f"{F.score_fact_path(s.id)}.{p.id}").value),
-                        }
-                        for p in s.parts
-                    },
-                    "formula": r["_ctx"].get(F.score_fact_path(s.id)).formula_text(),
-                }
-                for s in m.scores
-            }
-        if detail == "compact":
-            # bulk screening: what a reviewer needs per row, a tenth of the size
-            out["criteria"] = [
-                {k: c[k] for k in ("id", "status", "explanation") if k in c}
-                for c in criteria
-                if c.get("kind") == "criterion" and c["status"] != "met"
-            ]
-            out["missing_facts"] = [x["path"] for x in out["missing_facts"]]
-            # as_of and the rule pack version stand once on the evaluation that holds these results
-            for key in ("source", "status", "title", "outcome_label", "as_of", "rule_pack_version"):
-                out.pop(key, None)
-            if out["benefit"]:
-                out["benefit"] = {
-                    k: v
-                    for k, v in out["benefit"].items()
-                    if k in ("kind", "amount", "tier", "unit", "rate", "cap")
-                }
+            out["scores"] = _scores(cm, r, lang)
         return out
+
+
+def _scores(cm: CompiledMeasure, r: dict, lang: str) -> dict[str, Any]:
+    facts: dict[str, F.Fact] = r["facts"]
+    ctx: F.Context = r["_ctx"]
+    return {
+        s.id: {
+            "label": s.label.get(lang),
+            "total": _jsonable(facts.get(F.score_fact_path(s.id), F.Fact()).value),
+            "parts": {
+                p.id: {
+                    "label": p.label.get(lang),
+                    "points": _jsonable(ctx.get(f"{F.score_fact_path(s.id)}.{p.id}").value),
+                }
+                for p in s.parts
+            },
+            "formula": ctx.get(F.score_fact_path(s.id)).formula_text(),
+        }
+        for s in cm.measure.scores
+    }
+
+
+_COMPACT_BENEFIT = ("kind", "amount", "tier", "unit", "rate", "cap")
+
+
+def _explain_compact(cm: CompiledMeasure, r: dict, lang: str) -> dict:
+    """Bulk screening's shape: what a reviewer needs per row, a tenth of the size — only the
+    criteria that are not met, as id, status and explanation; missing facts as paths; the benefit's
+    figures; no quotes, titles or labels (as_of and the rule pack version stand once on the
+    evaluation that holds these results)."""
+    facts: dict[str, F.Fact] = r["facts"]
+    statuses: dict[str, str] = r["statuses"]
+    outcome = r["outcome"]
+    criteria = []
+    unmet = []
+    for cl in cm.leaves:
+        status = statuses[cl.node.id]
+        if status != "met":
+            row = explain_leaf(cl, status, facts, lang, full=False)
+            criteria.append({"id": row["id"], "status": status, "explanation": row["explanation"]})
+            if status == "unmet":
+                unmet.append(row["label"])
+    missing = decisive_missing(cm, statuses, facts) if outcome == "undetermined" else ()
+    benefit = None
+    if outcome in ("eligible", "needs_review"):
+        full = _benefit(cm, r["_ctx"], lang)
+        benefit = {k: v for k, v in full.items() if k in _COMPACT_BENEFIT}
+    out: dict[str, Any] = {
+        "measure_id": cm.measure.id,
+        "subject": r["subject"],
+        "outcome": outcome,
+        "criteria": criteria,
+        "missing_facts": list(missing),
+        "benefit": benefit,
+        "explanation": _summary(outcome, unmet, [{"label": path_label(p, lang)} for p in missing], lang),
+    }
+    if cm.measure.scores:
+        out["scores"] = _scores(cm, r, lang)
+    return out
 
 
 class UnknownMeasure(KeyError):
@@ -761,6 +790,49 @@ def outcome_fact(cm: CompiledMeasure, r: dict) -> F.Fact:
     return F.Fact(outcome, inputs={path: outcome})
 
 
+class _DayPlan:
+    """What an evaluation on one day does, worked out once per compiled pack, day and measures
+    asked for: the measures not applicable and why, the rulesets to run in dependency order with
+    their measures in force, and the order results are reported in."""
+
+    __slots__ = ("not_applicable", "steps", "order")
+
+    def __init__(self, cp: CompiledPack, as_of: dt.date, wanted: frozenset[str]) -> None:
+        self.not_applicable: list[tuple[CompiledMeasure, str]] = []
+        for mid in sorted(wanted):
+            cm = cp.measures[mid]
+            if not cm.in_force(as_of):
+                reason = "no_parameter" if cm.measure.effective.contains(as_of) else "window"
+                self.not_applicable.append((cm, reason))
+        self.steps: list[tuple[Any, list[CompiledMeasure]]] = []
+        for stage in range(len(cp.stages)):
+            for group in cp.groups:
+                if group.stage != stage or not wanted.intersection(group.measure_ids):
+                    continue
+                in_force = [
+                    cp.measures[mid]
+                    for mid in group.measure_ids
+                    if mid in wanted and cp.measures[mid].in_force(as_of)
+                ]
+                if in_force:
+                    self.steps.append((group, in_force))
+        ranked = sorted(cp.measures, key=lambda m: (cp.measures[m].measure.issuer != "national", m))
+        self.order = {mid: i for i, mid in enumerate(ranked)}
+
+
+_PLANS_PER_PACK = 4096
+
+
+def _day_plan(cp: CompiledPack, as_of: dt.date, wanted: set[str]) -> _DayPlan:
+    key = (as_of, frozenset(wanted))
+    plan = cp.day_plans.get(key)
+    if plan is None:
+        if len(cp.day_plans) >= _PLANS_PER_PACK:
+            cp.day_plans.clear()
+        plan = cp.day_plans[key] = _DayPlan(cp, as_of, key[1])
+    return plan
+
+
 def _plan(cm: CompiledMeasure) -> list[tuple[str, str, tuple[str, ...]]]:
     """The criteria tree as a flat list, children before parents: (id, kind, child ids)."""
     if cm.plan is None:
@@ -778,7 +850,17 @@ def _plan(cm: CompiledMeasure) -> list[tuple[str, str, tuple[str, ...]]]:
 
 
 def _judge(cm: CompiledMeasure, fired: set[str], facts: dict[str, F.Fact]) -> dict:
-    statuses = {cl.node.id: leaf_status(cl, fired, facts) for cl in cm.leaves}
+    statuses = {}
+    for cl in cm.leaves:
+        if cl.manual:
+            status = "manual_review"
+        elif cl.missing_name in fired:
+            status = leaf_status(cl, fired, facts)
+        elif cl.unmet_name in fired:
+            status = "unmet"
+        else:
+            status = "met"
+        statuses[cl.node.id] = status
     top = "met"
     for node_id, kind, children in _plan(cm):
         top = statuses[node_id] = combine(kind, [statuses[c] for c in children])

@@ -103,7 +103,17 @@ def money(d: Decimal) -> str:
 class Context:
     """Facts of one subject on one assessment date, computed on demand and kept."""
 
-    __slots__ = ("profile", "as_of", "last_year", "project", "pack_params", "extra", "_cache", "parent")
+    __slots__ = (
+        "profile",
+        "as_of",
+        "last_year",
+        "project",
+        "pack_params",
+        "extra",
+        "_cache",
+        "parent",
+        "years",
+    )
 
     def __init__(
         self,
@@ -121,6 +131,7 @@ class Context:
         self.extra = extra or {}  # facts supplied from outside: scores, other measures' outcomes
         self._cache: dict[str, Fact] = {}
         self.parent: Context | None = None  # a project's context asks its enterprise's for the rest
+        self.years = {fy.year: fy for fy in profile.fiscal_years}  # the fiscal years by year
 
     def get(self, path: str) -> Fact:
         hit = self._cache.get(path)
@@ -295,7 +306,7 @@ def _registration_days(ctx: Context) -> Fact:
         return Fact(missing=("registered_on",))
     days = (ctx.as_of - reg).days
     return Fact(
-        days, inputs={"registered_on": reg, "as_of": ctx.as_of}, formula=f"{ctx.as_of} − {reg} = {days} 天"
+        days, inputs={"registered_on": reg, "as_of": ctx.as_of}, formula=lambda: f"{ctx.as_of} − {reg} = {days} 天"
     )
 
 
@@ -308,7 +319,7 @@ def _registration_years(ctx: Context) -> Fact:
     return Fact(
         years,
         inputs={"registered_on": reg, "as_of": ctx.as_of},
-        formula=f"{reg} 至 {ctx.as_of} 满 {years} 年",
+        formula=lambda: f"{reg} 至 {ctx.as_of} 满 {years} 年",
     )
 
 
@@ -372,7 +383,7 @@ def _hte_valid(ctx: Context) -> Fact:
     return Fact(
         valid,
         inputs={"certifications.hte.issued_on": cert.issued_on},
-        formula=f"有效期 {cert.issued_on} 至 {until}（不含）",
+        formula=lambda: f"有效期 {cert.issued_on} 至 {until}（不含）",
     )
 
 
@@ -392,7 +403,7 @@ def _hte_recent(ctx: Context) -> Fact:
     return Fact(
         recent,
         inputs={"certifications.hte.issued_on": cert.issued_on},
-        formula=f"颁发日 {cert.issued_on}，一年内指 {since} 至 {ctx.as_of}",
+        formula=lambda: f"颁发日 {cert.issued_on}，一年内指 {since} 至 {ctx.as_of}",
     )
 
 
@@ -422,7 +433,7 @@ def _tsme_recent(ctx: Context) -> Fact:
     return Fact(
         ok,
         inputs={"certifications.tsme.year": reg.year},
-        formula=f"登记年度 {reg.year}，应为 {ctx.last_year} 或 {ctx.last_year + 1}",
+        formula=lambda: f"登记年度 {reg.year}，应为 {ctx.last_year} 或 {ctx.last_year + 1}",
     )
 
 
@@ -433,7 +444,7 @@ def _within_5y(path: str, getter: Callable[[Profile], dt.date | None]) -> Callab
             return Fact(False, inputs={path: None})
         since = _years_back(ctx.as_of, 5)
         return Fact(
-            since <= day <= ctx.as_of, inputs={path: day}, formula=f"{day}，五年内指 {since} 至 {ctx.as_of}"
+            since <= day <= ctx.as_of, inputs={path: day}, formula=lambda: f"{day}，五年内指 {since} 至 {ctx.as_of}"
         )
 
     return derive
@@ -483,7 +494,7 @@ def fiscal_path(year: int, name: str | None = None) -> str:
 
 def _last_year_value(ctx: Context, name: str) -> Fact:
     year = ctx.last_year
-    fy = ctx.profile.fiscal_year(year)
+    fy = ctx.years.get(year)
     if fy is None:
         return Fact(missing=(fiscal_path(year),))
     v = getattr(fy, name)
@@ -568,7 +579,7 @@ def recent_years(ctx: Context) -> tuple[list[int], tuple[str, ...]]:
     years = [y - 2, y - 1, y]
     reg = ctx.profile.registered_on
     if reg is None:
-        if all(ctx.profile.fiscal_year(x) is not None for x in years):
+        if all(x in ctx.years for x in years):
             return years, ()
         return [], ("registered_on",)
     return [x for x in years if x >= reg.year], ()
@@ -585,7 +596,7 @@ def _sum_recent(ctx: Context, name: str) -> Fact:
     inputs: dict[str, Any] = {}
     miss: list[str] = []
     for year in years:
-        fy = ctx.profile.fiscal_year(year)
+        fy = ctx.years.get(year)
         if fy is None:
             miss.append(fiscal_path(year))
             continue
@@ -657,18 +668,10 @@ def _size_class(ctx: Context) -> Fact:
     code = ctx.profile.industry_code
     if code is None:
         return Fact(missing=("industry_code",))
-    row, matched = None, -1
-    for candidate in table or ():
-        # the row whose matching prefix is longest (I65 before I)
-        for prefix in candidate.prefixes:
-            if code.startswith(prefix) and len(prefix) > matched:
-                row, matched = candidate, len(prefix)
-    finer = [p for r in table or () for p in r.prefixes if p.startswith(code) and len(p) > len(code)]
-    if finer and (row is None or all(len(p) > matched for p in finer)):
+    row, bands = _size_row(table, code)
+    if row is None:
         # "F" alone could be 批发业 (F51) or 零售业 (F52): the class cannot be told
         return Fact(missing=("industry_code",), undefined="行业代码需细化到能确定划型行业的层级（如 F51）")
-    if row is None:
-        row = next(r for r in table if not r.prefixes)
     indicators = {
         "employees": ctx.get("last_year.employees"),
         "revenue": ctx.get("last_year.sales_revenue"),
@@ -676,22 +679,61 @@ def _size_class(ctx: Context) -> Fact:
     }
     inputs = {"industry_code": code}
     # 大型、中型和小型企业须同时满足所列指标的下限，否则下划一档；微型企业只须满足所列指标中的一项即可。
-    for cls in ("large", "medium", "small"):
-        band = getattr(row, cls)
-        needed = {
-            k: getattr(band, k) for k in ("employees", "revenue", "assets") if getattr(band, k) is not None
-        }
+    for cls, needed in bands:
         missing = tuple(m for k in needed for m in indicators[k].missing)
         if missing:
             return Fact(missing=missing, inputs=inputs)
         for k in needed:
             inputs.update(indicators[k].inputs)
         if all(indicators[k].value >= lower for k, lower in needed.items()):
-            formula = f"{row.industry.zh}：" + "，".join(
-                f"{k} {indicators[k].value} ≥ {v}" for k, v in needed.items()
-            )
-            return Fact(cls, inputs=inputs, formula=f"{formula} → {SIZE_LABELS[cls]}")
-    return Fact("micro", inputs=inputs, formula=f"{row.industry.zh}：未达小型下限 → 微型")
+
+            def formula(row=row, needed=needed, cls=cls) -> str:
+                shown = "，".join(f"{k} {indicators[k].value} ≥ {v}" for k, v in needed.items())
+                return f"{row.industry.zh}：{shown} → {SIZE_LABELS[cls]}"
+
+            return Fact(cls, inputs=inputs, formula=formula)
+    return Fact("micro", inputs=inputs, formula=lambda: f"{row.industry.zh}：未达小型下限 → 微型")
+
+
+_SIZE_ROWS: dict[tuple[int, str], tuple[Any, Any, Any]] = {}
+
+
+def _size_row(table: Any, code: str) -> tuple[Any, list[tuple[str, dict[str, Any]]]]:
+    """The row of the size table an industry code falls in (the longest matching prefix: I65
+    before I) and its bands, or None when the code is too coarse to tell. Kept per table and code."""
+    hit = _SIZE_ROWS.get((id(table), code))
+    if hit is not None and hit[0] is table:
+        return hit[1], hit[2]
+    row, matched = None, -1
+    for candidate in table or ():
+        for prefix in candidate.prefixes:
+            if code.startswith(prefix) and len(prefix) > matched:
+                row, matched = candidate, len(prefix)
+    finer = [p for r in table or () for p in r.prefixes if p.startswith(code) and len(p) > len(code)]
+    if finer and (row is None or all(len(p) > matched for p in finer)):
+        row = None
+    elif row is None:
+        row = next(r for r in table if not r.prefixes)
+    bands = _size_bands(row) if row is not None else []
+    if len(_SIZE_ROWS) > 10_000:
+        _SIZE_ROWS.clear()
+    _SIZE_ROWS[(id(table), code)] = (table, row, bands)
+    return row, bands
+
+
+def _size_bands(row: Any) -> list[tuple[str, dict[str, Any]]]:
+    """(class, the lower bounds it needs) from large to small."""
+    return [
+        (
+            cls,
+            {
+                k: getattr(getattr(row, cls), k)
+                for k in ("employees", "revenue", "assets")
+                if getattr(getattr(row, cls), k) is not None
+            },
+        )
+        for cls in ("large", "medium", "small")
+    ]
 
 
 # ---------------------------------------------------------------- projects

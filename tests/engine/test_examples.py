@@ -56,3 +56,17 @@ def test_a_value_is_shown_as_given_whatever_was_evaluated_before(engine, establi
     second = engine.evaluate(plain, established["as_of"], ["hte-recognition"])
     assert criterion(first, "hte-recognition", "art11_7_innovation_score")["actual"] == "82.00"
     assert criterion(second, "hte-recognition", "art11_7_innovation_score")["actual"] == "82"
+
+
+def test_a_bulk_screening_before_a_self_check_leaves_the_criteria_tree_intact(established):
+    """Screening's compact shape and the self-check's full shape share explanations: a criterion's
+    place in the tree (parent, depth) must not depend on which of them asked first."""
+    from engine import Engine
+
+    fresh = Engine(backend="python").evaluate(established["profile"], established["as_of"])
+    engine = Engine(backend="python")
+    engine.evaluate(established["profile"], established["as_of"], detail="compact")
+    after = engine.evaluate(established["profile"], established["as_of"])
+    tree = [(c["id"], c["parent"], c["depth"]) for r in fresh["results"] for c in r["criteria"]]
+    assert any(parent is not None for _, parent, _ in tree)
+    assert [(c["id"], c["parent"], c["depth"]) for r in after["results"] for c in r["criteria"]] == tree
