@@ -175,6 +175,7 @@ class CompiledMeasure:
     tree: list | None = None  # the criteria tree in reading order, for explaining (engine/evaluate.py)
     rows: dict[tuple, dict] = field(default_factory=dict)  # its groups' explanations by status and language
     heads: dict[str, dict] = field(default_factory=dict)  # the static part of its results, per language
+    judge: Any = None  # its criteria tree as generated code (engine/evaluate.py _judge_code)
 
     @functools.cached_property
     def outcome_path(self) -> str:

@@ -84,7 +84,8 @@ def _points(table: list[PointsRow], value: Decimal) -> Decimal:
 
 def _part(
     ctx: F.Context, part: ScorePart, params: dict[str, Any]
-) -> tuple[Decimal | None, tuple[str, ...], str]:
+) -> tuple[Decimal | None, tuple[str, ...], Any]:
+    """(points or None, the facts missing, a function writing how the points came about)."""
     if part.max_of:
         best: Decimal | None = None
         missing: list[str] = []
@@ -101,17 +102,25 @@ def _part(
                 best = pts if best is None else max(best, pts)
                 notes.append(note)
         if missing and (best is None or best < top):
-            return None, tuple(missing), ""
-        return best, (), "取高者：" + "；".join(notes)
+            return None, tuple(missing), _NO_NOTE
+        return best, (), lambda: "取高者：" + "；".join(n() for n in notes)
     assert part.fact is not None and part.table is not None
     f = ctx.get(part.fact)
     if f.value is None:
         if f.undefined and not f.missing:
-            return Decimal(0), (), f"{part.label.zh}：{f.undefined}，计0分"
-        return None, f.missing, ""
+            return Decimal(0), (), lambda: f"{part.label.zh}：{f.undefined}，计0分"
+        return None, f.missing, _NO_NOTE
     pts = _points(params[part.table], Decimal(f.value))
     unit = F.SPECS[part.fact].unit if part.fact in F.SPECS else None
-    return pts, (), f"{part.label.zh} {show(f.value, unit)} → {pts}分"
+    return pts, (), lambda: f"{part.label.zh} {show(f.value, unit)} → {pts}分"
+
+
+def _NO_NOTE() -> str:
+    return ""
+
+
+def _notes(notes: list[Any]) -> str:
+    return "；".join(n() for n in notes)
 
 
 def _part_max(part: ScorePart, params: dict[str, Any]) -> Decimal:
@@ -146,13 +155,19 @@ def compute_scores(ctx: F.Context, cm: CompiledMeasure) -> dict[str, F.Fact]:
                 out[ppath] = F.Fact(pts, inputs={ppath: pts}, formula=note)
         parts = {p.id: out[f"{path}.{p.id}"].value for p in score.parts}
         if not missing:
-            out[path] = F.Fact(total, inputs=parts, formula="；".join(notes) + f"；合计 {total}分")
+            out[path] = F.Fact(
+                total,
+                inputs=parts,
+                formula=lambda notes=notes, total=total: _notes(notes) + f"；合计 {total}分",
+            )
             continue
         low, high = F.Fact(total), F.Fact(total + headroom)
         users = [cl for cl in cm.leaves if cl.spec is not None and cl.spec.path == path and cl.tiers is None]
         if users and all(leaf_fires(cl, {path: low}) == leaf_fires(cl, {path: high}) for cl in users):
             note = f"部分指标未知（{'、'.join(dict.fromkeys(missing))}），已知部分 {total}分，最高可能 {total + headroom}分，不影响结论"
-            out[path] = F.Fact(total, inputs=parts, formula="；".join(notes) + "；" + note)
+            out[path] = F.Fact(
+                total, inputs=parts, formula=lambda notes=notes, note=note: _notes(notes) + "；" + note
+            )
         else:
             out[path] = F.Fact(missing=tuple(dict.fromkeys(missing)))
     return out
@@ -850,21 +865,54 @@ def _plan(cm: CompiledMeasure) -> list[tuple[str, str, tuple[str, ...]]]:
 
 
 def _judge(cm: CompiledMeasure, fired: set[str], facts: dict[str, F.Fact]) -> dict:
-    statuses = {}
-    for cl in cm.leaves:
-        if cl.manual:
-            status = "manual_review"
-        elif cl.missing_name in fired:
-            status = leaf_status(cl, fired, facts)
-        elif cl.unmet_name in fired:
-            status = "unmet"
-        else:
-            status = "met"
-        statuses[cl.node.id] = status
-    top = "met"
-    for node_id, kind, children in _plan(cm):
-        top = statuses[node_id] = combine(kind, [statuses[c] for c in children])
+    judge = cm.judge
+    if judge is None:
+        judge = cm.judge = _judge_code(cm)
+    statuses, top = judge(fired, facts)
     return {"measure_id": cm.id, "outcome": OUTCOME_OF_STATUS[top], "statuses": statuses, "facts": facts}
+
+
+_COMBINE = {
+    # the contract's three-valued combination (see ``combine``), written out for generated code
+    "all": '"unmet" if "unmet" in {a} else "unknown" if "unknown" in {a} else '
+    '"manual_review" if "manual_review" in {a} else "met"',
+    "any": '"met" if "met" in {a} else "unknown" if "unknown" in {a} else '
+    '"manual_review" if "manual_review" in {a} else "unmet"',
+    "not": "_NOT.get({a}[0], {a}[0])",
+}
+
+
+def _judge_code(cm: CompiledMeasure) -> Any:
+    """A measure's criteria tree as one generated function of (rules fired, facts) → (status of
+    every node, status of the top): the same verdicts as ``leaf_status`` and ``combine`` applied
+    node by node, without walking the tree for every profile."""
+    lines = ["def judge(fired, facts):"]
+    names: dict[str, str] = {}
+    env: dict[str, Any] = {"leaf_status": leaf_status, "_NOT": {"met": "unmet", "unmet": "met"}}
+    for i, cl in enumerate(cm.leaves):
+        var = names[cl.node.id] = f"s{i}"
+        env[f"L{i}"] = cl
+        if cl.manual:
+            lines.append(f"    {var} = 'manual_review'")
+            continue
+        lines += [
+            f"    if {cl.missing_name!r} in fired:",
+            f"        {var} = leaf_status(L{i}, fired, facts)",
+            f"    elif {cl.unmet_name!r} in fired:",
+            f"        {var} = 'unmet'",
+            "    else:",
+            f"        {var} = 'met'",
+        ]
+    top = names.get(cm.measure.criteria.id, "'met'")  # a lone criterion at the top decides alone
+    for j, (node_id, kind, children) in enumerate(_plan(cm)):
+        var = names[node_id] = f"g{j}"
+        args = "(" + "".join(names[c] + ", " for c in children) + ")"
+        lines.append(f"    {var} = " + _COMBINE[kind].format(a=args))
+        top = var
+    body = ", ".join(f"{node_id!r}: {var}" for node_id, var in names.items())
+    lines.append(f"    return {{{body}}}, {top}")
+    exec(compile("\n".join(lines), f"<judge {cm.id}>", "exec"), env)  # noqa: S102 - our own code
+    return env["judge"]
 
 
 def _benefit(cm: CompiledMeasure, ctx: F.Context, lang: str) -> dict[str, Any]:

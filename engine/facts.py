@@ -306,7 +306,9 @@ def _registration_days(ctx: Context) -> Fact:
         return Fact(missing=("registered_on",))
     days = (ctx.as_of - reg).days
     return Fact(
-        days, inputs={"registered_on": reg, "as_of": ctx.as_of}, formula=lambda: f"{ctx.as_of} − {reg} = {days} 天"
+        days,
+        inputs={"registered_on": reg, "as_of": ctx.as_of},
+        formula=lambda: f"{ctx.as_of} − {reg} = {days} 天",
     )
 
 
@@ -444,7 +446,9 @@ def _within_5y(path: str, getter: Callable[[Profile], dt.date | None]) -> Callab
             return Fact(False, inputs={path: None})
         since = _years_back(ctx.as_of, 5)
         return Fact(
-            since <= day <= ctx.as_of, inputs={path: day}, formula=lambda: f"{day}，五年内指 {since} 至 {ctx.as_of}"
+            since <= day <= ctx.as_of,
+            inputs={path: day},
+            formula=lambda: f"{day}，五年内指 {since} 至 {ctx.as_of}",
         )
 
     return derive

@@ -560,7 +560,9 @@ def lint(rules_dir: Path | str = DEFAULT_RULES_DIR) -> tuple[Pack | None, list[P
         name = field_name(path)
         if named.setdefault(name, path) != path:
             problems.append(
-                Problem(str(rules_dir), 0, f"facts {named[name]!r} and {path!r} share the field name {name!r}")
+                Problem(
+                    str(rules_dir), 0, f"facts {named[name]!r} and {path!r} share the field name {name!r}"
+                )
             )
         h = fnv1_32(name)
         if h in seen and seen[h] != name:
