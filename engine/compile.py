@@ -58,13 +58,20 @@ def field_name(path: str) -> str:
     return "f" + base64.b32encode(digest).decode().lower()
 
 
+def _encode_text(v: Any) -> str:
+    text = "s:" + str(v)
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'  # nothing to escape (codes, enum values)
+    return json.dumps(text, ensure_ascii=False)
+
+
 def encoder(spec: F.FactSpec) -> Callable[[Any], str]:
     """``encode`` for one fact, specialised once, writing the JSON text of the encoded value."""
     kind = spec.kind
     if kind == "bool":
         return lambda v: "1" if v else "0"
     if kind in ("enum", "str"):
-        return lambda v: json.dumps("s:" + str(v), ensure_ascii=False)
+        return _encode_text
     if kind == "date":
         return lambda v: str(2 * v.toordinal())
     if kind == "int" and spec.unit in _INT_SCALE:

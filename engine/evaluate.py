@@ -298,7 +298,8 @@ def explain_leaf(
     its own copy when ``full`` (bulk screening's compact shape only reads it).
 
     Where it sits in the tree (parent, depth) is the leaf's own: the same whoever asks first."""
-    f = facts.get(leaf.node.fact) if leaf.node.fact else None
+    fact = leaf.node.fact
+    f = facts.get(fact) if fact else None
     by = facts[leaf.by.path].value if leaf.by is not None else None
     key = None
     seen = leaf.explained
@@ -664,20 +665,17 @@ class Engine:
         facts: dict[str, F.Fact] = r["facts"]
         statuses: dict[str, str] = r["statuses"]
         criteria: list[dict] = []
-
-        def visit() -> None:
-            for node, leaf, parent, depth in _tree(cm):
-                status = statuses[node.id]
-                if leaf is None:
-                    key = (node.id, status, lang)
-                    row = cm.rows.get(key)
-                    if row is None:
-                        row = cm.rows[key] = _group_row(node, parent, depth, status, lang)
-                    criteria.append(row.copy())
-                else:
-                    criteria.append(explain_leaf(leaf, status, facts, lang))
-
-        visit()
+        rows = cm.rows  # a group's row depends only on its status and the language
+        for node, leaf, parent, depth in _tree(cm):
+            status = statuses[node.id]
+            if leaf is None:
+                key = (node.id, status, lang)
+                row = rows.get(key)
+                if row is None:
+                    row = rows[key] = _group_row(node, parent, depth, status, lang)
+                criteria.append(row.copy())
+            else:
+                criteria.append(explain_leaf(leaf, status, facts, lang))
         missing = decisive_missing(cm, statuses, facts) if r["outcome"] == "undetermined" else ()
         out["criteria"] = criteria
         out["missing_facts"] = [{"path": p, "label": path_label(p, lang)} for p in missing]
