@@ -194,29 +194,37 @@ class DurableBackend:
         text = "[" + ",".join(docs) + "]"
         out: dict[str, set[str]] = {key: set() for key, _ in subjects}
         caught: set[str] = set()
-        code, state = dre.assert_facts(h.handle, text)
+        handle = h.handle
+        complete = dre.complete_and_start_action
+        match = _MESSAGE.match
+        code, state = dre.assert_facts(handle, text)
+        drained = False
         try:
             if code != 0:
                 raise EngineError(f"durable-rules refused the facts (code {code})")
-            result = dre.start_action_for_state(h.handle, state)
+            result = dre.start_action_for_state(handle, state)
             message = result[1] if result else None
             while message:
-                for rule, key in _fired(message):
-                    if key not in out:
+                m = match(message)
+                for rule, key in (m.groups(),) if m is not None else _fired(message):
+                    fired = out.get(key)
+                    if fired is None:
                         raise EngineError(f"rule {rule} fired for an unknown subject {key!r}")
                     if rule == "z_catch_all":
                         caught.add(key)
                     else:
-                        out[key].add(normalise(rule))
-                message = dre.complete_and_start_action(h.handle, state)
+                        fired.add(normalise(rule))
+                message = complete(handle, state)
+            drained = True  # the last call found nothing pending: the session is free
         finally:
-            # drain whatever is left (an exception above must not leave the session leased)
-            try:
-                while dre.complete_and_start_action(h.handle, state):
+            if not drained:
+                # an exception above must not leave the session leased: complete what is pending
+                try:
+                    while complete(handle, state):
+                        pass
+                except Exception:  # noqa: BLE001 - nothing was pending
                     pass
-            except Exception:  # noqa: BLE001 - nothing pending is the normal case
-                pass
-            dre.retract_facts(h.handle, text)
+            dre.retract_facts(handle, text)
         if caught != set(out):
             raise EngineError(
                 f"durable-rules completed no action for {sorted(set(out) - caught)}: refusing to guess a verdict"

@@ -1,0 +1,55 @@
+"""The durable-rules traps of ../shared/notes/durable-rules.md that the other tests do not reach:
+an action loop interrupted by an error, and an assert that completes no action."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+import engine.backends as backends
+from engine import Engine
+from engine.backends import EngineError
+from engine.profile import Profile
+from tests.population import AS_OF, profile
+
+
+def _statuses(result: dict) -> list[tuple]:
+    return [
+        (r["measure_id"], r["outcome"], tuple(c["status"] for c in r["criteria"])) for r in result["results"]
+    ]
+
+
+@pytest.fixture
+def applicant() -> Profile:
+    return Profile.model_validate(profile(random.Random(11)))
+
+
+def test_an_error_inside_the_action_loop_leaves_the_session_usable(applicant, monkeypatch):
+    """Interrupted, a session stays leased for 60 s and the next evaluation on it silently gets no
+    actions: the loop must be drained even when it is left by an exception."""
+    engine = Engine(backend="durable")
+    expected = _statuses(Engine(backend="python").evaluate(applicant, AS_OF))
+    real = backends.normalise
+    calls = [0]
+
+    def failing_once(rule: str) -> str:
+        calls[0] += 1
+        if calls[0] == 1:
+            raise RuntimeError("interrupted")
+        return real(rule)
+
+    monkeypatch.setattr(backends, "normalise", failing_once)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        engine.evaluate(applicant, AS_OF)
+    # the same session id is taken again (the pool reuses the last one given back)
+    for _ in range(3):
+        assert _statuses(engine.evaluate(applicant, AS_OF)) == expected
+
+
+def test_an_assert_that_completes_no_action_is_an_error_never_a_verdict(applicant, monkeypatch):
+    engine = Engine(backend="durable")
+    engine.evaluate(applicant, AS_OF)  # rulesets created
+    monkeypatch.setattr(backends.dre, "start_action_for_state", lambda handle, state: None)
+    with pytest.raises(EngineError, match="completed no action"):
+        engine.evaluate(applicant, AS_OF)
