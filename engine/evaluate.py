@@ -438,9 +438,12 @@ _TEN_PLACES = Decimal("1e-10")
 
 def _jsonable(v: Any) -> Any:
     if isinstance(v, Decimal):
-        if v.as_tuple().exponent < -10:  # a 40-digit quotient: ten places say all a person needs
-            v = v.quantize(_TEN_PLACES).normalize()
-        return format(v, "f")
+        text = format(v, "f")
+        point = text.find(".")
+        if point >= 0 and len(text) - point > 11:
+            # a 40-digit quotient (more than ten places): ten places say all a person needs
+            return format(v.quantize(_TEN_PLACES).normalize(), "f")
+        return text
     if isinstance(v, dt.date):
         return v.isoformat()
     if isinstance(v, list):

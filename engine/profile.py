@@ -27,6 +27,7 @@ from pydantic import (
 # about 3×10^8 万元); it also keeps scaled integers far inside durable-rules' 64-bit range.
 MAX_MONEY = Decimal("1000000000")  # 10^9 万元
 MONEY_PLACES = 6  # 0.000001 万元 = 0.01 元
+_MONEY_STEP = Decimal(1).scaleb(-MONEY_PLACES)
 MAX_PEOPLE = 10_000_000
 CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -90,7 +91,7 @@ def _money(v: Decimal) -> Decimal:
         raise ValueError(
             f"金额过大（上限 {MAX_MONEY} 万元），收到 {v} / amount too large (max {MAX_MONEY} 万元)"
         )
-    if v != v.quantize(Decimal(1).scaleb(-MONEY_PLACES), rounding="ROUND_DOWN"):
+    if v != v.quantize(_MONEY_STEP, rounding="ROUND_DOWN"):
         raise ValueError(
             f"金额最多保留{MONEY_PLACES}位小数（单位万元）/ at most {MONEY_PLACES} decimal places in 万元"
         )
