@@ -293,30 +293,42 @@ def _group_row(node: Group, parent: str | None, depth: int, status: str, lang: s
 def explain_leaf(
     leaf: CompiledLeaf, status: str, facts: dict[str, F.Fact], lang: str, full: bool = True
 ) -> dict:
-    """One criterion's verdict for people. The text depends only on the values compared, so the
-    explanation of a value seen before (a flag, an enum, a common number) is reused; the caller gets
-    its own copy when ``full`` (bulk screening's compact shape only reads it).
+    """One criterion's verdict for people. Its text depends only on the values compared, so the
+    explanation of a value seen before (a flag, an enum, a year count, a common number) is reused;
+    a derived fact's arithmetic (``formula``), which depends on its inputs, is added to the reused
+    row. A ratio's row is not kept: its 40-digit value is seldom seen twice. The caller gets its
+    own copy when ``full`` (bulk screening's compact shape only reads it).
 
     Where it sits in the tree (parent, depth) is the leaf's own: the same whoever asks first."""
     fact = leaf.node.fact
     f = facts.get(fact) if fact else None
-    by = facts[leaf.by.path].value if leaf.by is not None else None
-    key = None
+    if f is not None and f.parts is not None:
+        out = _explain_leaf(leaf, status, facts, lang)
+        if full and f.formula:
+            out["formula"] = f.formula_text()
+        return out
+    # the band's fact, when the threshold is tiered: its value picks the band, its missing inputs
+    # are named when it is unknown
+    by = (str(facts[leaf.by.path].value), facts[leaf.by.path].missing) if leaf.by is not None else None
+    # exact text, not numeric equality: 630.00 and 630 are equal but are shown as given, and an
+    # output must not depend on which of them was evaluated first
+    if f is None:
+        key: tuple = (lang, status, by)
+    else:
+        value = f.value
+        key = (lang, status, str(value), type(value), f.missing, f.undefined, by)
     seen = leaf.explained
-    if f is None or (f.formula is None and f.parts is None):
-        # exact text, not numeric equality: 630.00 and 630 are equal but are shown as given, and an
-        # output must not depend on which of them was evaluated first
-        value = None if f is None else f.value
-        key = (lang, status, str(value), type(value), None if f is None else f.missing, str(by))
-        hit = seen.get(key)
-        if hit is not None:
-            return hit.copy() if full else hit
-    out = _explain_leaf(leaf, status, facts, lang, full)
-    if key is not None:
+    out = seen.get(key)
+    if out is None:
+        out = _explain_leaf(leaf, status, facts, lang)
         if len(seen) >= EXPLAINED_PER_LEAF:
             seen.clear()
         seen[key] = out
-        return out.copy() if full else out
+    if not full:
+        return out
+    out = out.copy()
+    if f is not None and f.formula:
+        out["formula"] = f.formula_text()
     return out
 
 
@@ -362,7 +374,8 @@ def _leaf_static(leaf: CompiledLeaf, lang: str) -> tuple:
     return static
 
 
-def _explain_leaf(leaf: CompiledLeaf, status: str, facts: dict[str, F.Fact], lang: str, full: bool) -> dict:
+def _explain_leaf(leaf: CompiledLeaf, status: str, facts: dict[str, F.Fact], lang: str) -> dict:
+    """The row of a criterion, without the fact's arithmetic (``explain_leaf`` adds it)."""
     node: Leaf = leaf.node
     template, label, unit, word, expected_json, expected_display, remedy, interpretation, by_label = (
         _leaf_static(leaf, lang)
@@ -387,8 +400,6 @@ def _explain_leaf(leaf: CompiledLeaf, status: str, facts: dict[str, F.Fact], lan
     actual_display = out["actual_display"] = show(actual, unit, lang) if f else None
     out["expected"] = expected_json
     out["expected_display"] = expected_display
-    if full and f is not None and f.formula:
-        out["formula"] = f.formula_text()
     if status == "met":
         text = (
             f"{label}: {actual_display}, {expected_display}: met"
