@@ -70,3 +70,19 @@ def test_a_bulk_screening_before_a_self_check_leaves_the_criteria_tree_intact(es
     tree = [(c["id"], c["parent"], c["depth"]) for r in fresh["results"] for c in r["criteria"]]
     assert any(parent is not None for _, parent, _ in tree)
     assert [(c["id"], c["parent"], c["depth"]) for r in after["results"] for c in r["criteria"]] == tree
+
+
+def test_an_output_does_not_depend_on_what_the_engine_evaluated_before():
+    """Explanations are reused between evaluations; two engines that see the same profiles in
+    opposite orders, on days that share a compiled rule pack, must still say the same of each."""
+    import datetime as dt
+
+    from engine import Engine
+    from tests.population import population
+
+    days = [dt.date(2025, 6, 30), dt.date(2024, 3, 1), dt.date(2026, 1, 15)]
+    cases = [(p, days[i % 3]) for i, p in enumerate(population(150, seed=99))]
+    forward, backward = Engine(backend="python"), Engine(backend="python")
+    ahead = [forward.evaluate(p, day) for p, day in cases]
+    behind = [backward.evaluate(p, day) for p, day in reversed(cases)][::-1]
+    assert ahead == behind
