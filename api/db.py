@@ -76,7 +76,7 @@ def sqlite_path(url: str) -> Path | None:
     return Path(u.database)
 
 
-def _json_dumps(value: Any) -> str:
+def json_dumps(value: Any) -> str:
     # pydantic-core's encoder (several times faster than json's on a 60 KB result), and Chinese
     # text as itself rather than \uXXXX escapes: a stored result is a third of the size
     return to_json(value).decode()
@@ -89,7 +89,7 @@ def make_engine(settings: Settings) -> Engine:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=_json_dumps
+            url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=json_dumps
         )
 
         @event.listens_for(engine, "connect")
@@ -108,7 +108,7 @@ def make_engine(settings: Settings) -> Engine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size * 2,
         pool_pre_ping=True,
-        json_serializer=_json_dumps,
+        json_serializer=json_dumps,
     )
 
 

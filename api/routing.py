@@ -5,6 +5,7 @@ Such a body is answered 400 like any other malformed JSON, naming where the text
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -41,8 +42,20 @@ def _find(node: Any, path: str) -> tuple[str, str] | None:
     return None
 
 
+# In JSON text decoded as UTF-8 (what ``json.loads`` does with bytes that start like UTF-8), a NUL
+# can only come from a ``\u0000`` escape (a raw control character is a syntax error) and an
+# unpaired surrogate only from a ``\uD800``–``\uDFFF`` escape or from the bytes ED A0–BF … (which
+# ``json.loads`` decodes with ``surrogatepass``). A body with none of these cannot hold disallowed
+# text, and the walk over every string is skipped. A hit (an escaped backslash, an emoji's
+# surrogate pair …) only means the exact walk runs.
+_SUSPECT = re.compile(rb"\\u(?:0000|[dD][89abcdefABCDEF])|\xed[\xa0-\xbf]")
+_UTF8 = ("utf-8", "utf-8-sig")
+
+
 def loads_checked(body: bytes) -> Any:
     data = json.loads(body)
+    if json.detect_encoding(body) in _UTF8 and not _SUSPECT.search(body):
+        return data
     hit = _find(data, "")
     if hit:
         path, why = hit

@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import math
@@ -306,6 +307,7 @@ def _project_col(n: int, hit: tuple[str, str, tuple[str, ...]]) -> Column:
     raise KeyError(name)  # pragma: no cover
 
 
+@functools.lru_cache(maxsize=1024)
 def column_letter(index: int) -> str:
     """0 → A, 25 → Z, 26 → AA."""
     s = ""
@@ -452,7 +454,10 @@ def _bool(v: Any) -> bool:
         return v
     if isinstance(v, int | float) and v in (0, 1):
         return bool(v)
-    s = _norm(str(v))
+    text = str(v)
+    s = text.strip().lower()  # the common spellings need no normalising
+    if s not in _TRUE and s not in _FALSE:
+        s = _norm(text)
     if s in _TRUE:
         return True
     if s in _FALSE:
@@ -565,6 +570,18 @@ _FY_PATH = re.compile(r"^fiscal_years\[(\d{4})\]\.(\w+)$")
 _PJ_PATH = re.compile(r"^projects\[(\d+)\]\.(\w+)$")
 
 
+@functools.lru_cache(maxsize=4096)
+def _place(path: str) -> tuple[str, int, str]:
+    """Where a column's value goes: ("year", 2024, field), ("project", n, field) or ("doc", 0, path)."""
+    m = _FY_PATH.match(path)
+    if m:
+        return "year", int(m.group(1)), m.group(2)
+    m = _PJ_PATH.match(path)
+    if m:
+        return "project", int(m.group(1)), m.group(2)
+    return "doc", 0, path
+
+
 def _error(
     number: int, letter: str | None, header: str | None, path: str, value: Any, zh: str, en: str, lang: str
 ) -> dict[str, Any]:
@@ -621,15 +638,13 @@ def build_row(number: int, cells: list[Any], layout: Layout, lang: str = "zh") -
         except CellError as e:
             errors.append(_error(number, letter, header, col.path, v, e.zh, e.en, lang))
             continue
-        m = _FY_PATH.match(col.path)
-        if m:
-            year = int(m.group(1))
-            years.setdefault(year, {"year": year})[m.group(2)] = value
+        place, n, name = _place(col.path)
+        if place == "year":
+            years.setdefault(n, {"year": n})[name] = value
             where[col.path] = (letter, header, v)
             continue
-        m = _PJ_PATH.match(col.path)
-        if m:
-            projects.setdefault(int(m.group(1)), {})[m.group(2)] = value
+        if place == "project":
+            projects.setdefault(n, {})[name] = value
             where[col.path] = (letter, header, v)
             continue
         if col.kind == "json":

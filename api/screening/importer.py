@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine as DbEngine
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.tabular import ParsedRow, TableError, open_table
 
 from ..db import utcnow
+from .bulk import insert_many
 from .models import ScreeningChunk, ScreeningRow, ScreeningRun
 from .work import finish_if_complete
 
@@ -63,7 +64,7 @@ def store_batch(db: DbEngine, run_id: str, chunk_no: int, batch: list[Any]) -> N
     """One chunk: its rows, its entry for the workers and the run's counters, together."""
     valid = sum(1 for r in batch if r["valid"])
     with Session(db) as s, s.begin():
-        s.execute(insert(ScreeningRow), batch)
+        insert_many(s, ScreeningRow.__table__, batch)  # one COPY or one executemany (``bulk``)
         s.add(
             ScreeningChunk(
                 run_id=run_id,

@@ -149,3 +149,23 @@ def test_an_unexpected_error_is_a_500_problem_without_traceback(database_url, ca
     problem = assert_problem(r, 500, "internal-error")
     assert "secret internals" not in r.text and problem["error_id"] in problem["detail"]
     assert "secret internals" in caplog.text
+
+
+def test_disallowed_text_is_found_however_the_body_is_written(client):
+    """Bodies with no escape or byte that could hold a NUL or a lone surrogate skip the walk over
+    every string (``api.routing.loads_checked``); the others are walked and reported."""
+    for raw in (
+        b'{"profile": {"credit_code": "91370100CA85GF0T94", "name": "a\\uD800b"}}',
+        b'{"profile": {"credit_code": "91370100CA85GF0T94", "name": "a\\ud83d"}}',
+        b'{"profile": {"credit_code": "91370100CA85GF0T94", "name": "a\xed\xa0\x80b"}}',
+        '{"profile": {"credit_code": "91370100CA85GF0T94", "name": "a\\u0000b"}}'.encode("utf-16"),
+    ):
+        r = client.post("/v1/evaluations", content=raw, headers={"Content-Type": "application/json"})
+        problem = assert_problem(r, 400, "malformed-json")
+        assert "profile.name" in problem["detail"], raw
+    # an escaped backslash before "u0000", and an emoji's surrogate pair, are ordinary text
+    for name in ("a\\u0000b", "a😀b"):
+        body = {"profile": {"credit_code": "91370100CA85GF0T94", "name": name}}
+        r = client.post("/v1/evaluations", json=body)
+        assert r.status_code == 200, r.text
+        assert r.json()["name"] == name

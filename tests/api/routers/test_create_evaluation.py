@@ -142,3 +142,29 @@ def test_create_evaluation_with_a_bad_api_key_is_401_not_anonymous(client, estab
     r = client.post("/v1/evaluations", json=established_body, headers={"Authorization": "Basic eDp5"})
     assert_problem(r, 401, "unauthorized")
     assert r.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_an_anonymous_and_a_stored_evaluation_say_the_same(client, world, established_body):
+    """Anonymous (200) and stored (201) self-checks give the same results; query and body errors,
+    unknown measures and bad keys are answered as problems whichever way the request came."""
+    fast = client.post("/v1/evaluations?lang=en", json=established_body)
+    stored = client.post("/v1/evaluations?lang=en", json=established_body, headers=world.reviewer.headers)
+    assert fast.status_code == 200 and stored.status_code == 201
+    assert fast.headers["content-type"] == stored.headers["content-type"] == "application/json"
+    same = ("results", "missing_facts", "lang", "as_of", "credit_code", "rule_pack_version")
+    assert {k: fast.json()[k] for k in same} == {k: stored.json()[k] for k in same}
+    assert fast.json()["lang"] == "en"
+    # the last of repeated query values counts, as FastAPI reads it
+    assert client.post("/v1/evaluations?lang=fr&lang=en", json=established_body).json()["lang"] == "en"
+    problem = assert_problem(client.post("/v1/evaluations?lang=en&lang=fr", json=established_body), 422)
+    assert problem["errors"][0]["field"] == "lang" and problem["errors"][0]["location"] == "query"
+    problem = assert_problem(client.post("/v1/evaluations", json={**established_body, "detail": "all"}), 422)
+    assert problem["errors"][0]["field"] == "detail"
+    assert_problem(client.post("/v1/evaluations", json={**established_body, "measures": ["nope"]}), 404)
+    assert_problem(client.post("/v1/evaluations", json=established_body, headers={"X-API-Key": "x"}), 401)
+    r = client.post(
+        "/v1/evaluations",
+        content=b"",
+        headers={"Content-Type": "application/json"},
+    )
+    assert_problem(r, 422)
