@@ -53,9 +53,11 @@ test: setup web-assets chromium lint
 	# the same policy scenarios once more, against the service over real HTTP (POST /v1/evaluations)
 	$(BIN)/python -m pytest features -p no:cacheprovider --huiqi-api=serve
 
+# engine (one core), huiqi screen (all cores), screening through the API on SQLite and on a
+# throwaway PostgreSQL (tests/with_postgres.sh), HTTP load on loopback
 bench: setup
 	$(BIN)/python tests/bench.py
-	$(BIN)/python tests/bench_screening.py
+	tests/with_postgres.sh $(BIN)/python tests/bench_screening.py
 	$(BIN)/python tests/bench_http.py
 
 clean:
