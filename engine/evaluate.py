@@ -786,21 +786,21 @@ def decisive_missing(
     group already failed, decides nothing and is not asked for."""
     leaf_by_id = cm.leaf_by_id
     out: dict[str, None] = {}
-
-    def visit(node: Any) -> None:
+    # depth first, in reading order (a loop, not a recursive closure: that would be a reference
+    # cycle holding every fact of the evaluation until the cyclic garbage collector ran)
+    stack = [cm.measure.criteria]
+    while stack:
+        node = stack.pop()
         if statuses[node.id] != "unknown":
-            return
+            continue
         if isinstance(node, Group):
-            for child in node.children:
-                visit(child)
-            return
+            stack.extend(reversed(node.children))
+            continue
         cl = leaf_by_id[node.id]
         for spec in (cl.spec, cl.by):
             if spec is not None:
                 for m in facts[spec.path].missing:
                     out.setdefault(m)
-
-    visit(cm.measure.criteria)
     return tuple(out)
 
 

@@ -101,7 +101,11 @@ def money(d: Decimal) -> str:
 
 
 class Context:
-    """Facts of one subject on one assessment date, computed on demand and kept."""
+    """Facts of one subject on one assessment date, computed on demand and kept.
+
+    A fact's formula function must not refer to its context (capture the values it shows): the
+    context holds the fact, and the cycle would leave every evaluation's facts to the cyclic garbage
+    collector, whose passes show as latency spikes."""
 
     __slots__ = (
         "profile",
@@ -308,7 +312,7 @@ def _registration_days(ctx: Context) -> Fact:
     return Fact(
         days,
         inputs={"registered_on": reg, "as_of": ctx.as_of},
-        formula=lambda: f"{ctx.as_of} − {reg} = {days} 天",
+        formula=lambda as_of=ctx.as_of: f"{as_of} − {reg} = {days} 天",
     )
 
 
@@ -321,7 +325,7 @@ def _registration_years(ctx: Context) -> Fact:
     return Fact(
         years,
         inputs={"registered_on": reg, "as_of": ctx.as_of},
-        formula=lambda: f"{reg} 至 {ctx.as_of} 满 {years} 年",
+        formula=lambda as_of=ctx.as_of: f"{reg} 至 {as_of} 满 {years} 年",
     )
 
 
@@ -405,7 +409,7 @@ def _hte_recent(ctx: Context) -> Fact:
     return Fact(
         recent,
         inputs={"certifications.hte.issued_on": cert.issued_on},
-        formula=lambda: f"颁发日 {cert.issued_on}，一年内指 {since} 至 {ctx.as_of}",
+        formula=lambda as_of=ctx.as_of: f"颁发日 {cert.issued_on}，一年内指 {since} 至 {as_of}",
     )
 
 
@@ -435,7 +439,7 @@ def _tsme_recent(ctx: Context) -> Fact:
     return Fact(
         ok,
         inputs={"certifications.tsme.year": reg.year},
-        formula=lambda: f"登记年度 {reg.year}，应为 {ctx.last_year} 或 {ctx.last_year + 1}",
+        formula=lambda last=ctx.last_year: f"登记年度 {reg.year}，应为 {last} 或 {last + 1}",
     )
 
 
@@ -448,7 +452,7 @@ def _within_5y(path: str, getter: Callable[[Profile], dt.date | None]) -> Callab
         return Fact(
             since <= day <= ctx.as_of,
             inputs={path: day},
-            formula=lambda: f"{day}，五年内指 {since} 至 {ctx.as_of}",
+            formula=lambda as_of=ctx.as_of: f"{day}，五年内指 {since} 至 {as_of}",
         )
 
     return derive

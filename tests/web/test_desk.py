@@ -19,7 +19,8 @@ from tests.population import AS_OF, profile
 
 from .conftest import PASSWORD, accessible, login, shot
 
-ROWS = 400
+# enough rows that one worker taking 20-row chunks is still busy over several progress polls (400 ms)
+ROWS = 1200
 BAD_ROWS = {7: ("credit_code", "91370100ABCDEFGHIJ"), 12: ("fiscal_years[2024].sales_revenue", "一千万")}
 RUN: dict[str, str] = {}
 
