@@ -63,7 +63,11 @@ class Fact:
 
     def formula_text(self) -> str | None:
         f = self.formula
-        return f() if callable(f) else f
+        if callable(f):
+            f = f()
+            if f:
+                self.formula = f  # written once, however many criteria show it
+        return f
 
 
 SPECS: dict[str, FactSpec] = {}
