@@ -145,7 +145,9 @@ def render(result: dict, lang: str = "zh") -> None:
         )
         lines = []
         for c in r["criteria"]:
-            if c["kind"] != "criterion" or c["status"] == "met":
+            if c["kind"] != "criterion" or c["status"] == "met" or r["outcome"] == "eligible":
+                # an eligible measure may still hold an unmet alternative of an any-of group
+                # (TSME: the score, or a high-tech certificate …): it decides nothing and is not shown
                 continue
             line = f"{STATUS_MARK[c['status']]} {c['explanation']}"
             if c.get("remedy"):

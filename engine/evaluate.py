@@ -260,7 +260,8 @@ def _tree(cm: CompiledMeasure) -> list[tuple[Any, CompiledLeaf | None, str | Non
 def _summary(outcome: str, unmet: list[str], missing: list[dict], lang: str) -> str:
     en = lang == "en"
     if outcome == "eligible":
-        return "all criteria are met" if en else "全部条件均满足"
+        # not "all criteria": an alternative of an any-of group may be unmet in an eligible result
+        return "the measure's conditions are met" if en else "满足本措施的条件"
     if outcome == "ineligible":
         return ("not met: " + ", ".join(unmet)) if en else "未满足：" + "、".join(unmet)
     if outcome == "undetermined":
@@ -557,11 +558,8 @@ class Engine:
             raise UnknownMeasure(unknown)
         wanted = self._with_dependencies(cp, measures) if measures else set(cp.measures)
         raw = self._run(cp, profile, as_of, wanted)
-        results = [
-            self._explain(cp, r, lang, detail)
-            for r in raw
-            if r["measure_id"] in (set(measures) if measures else wanted)
-        ]
+        asked = set(measures) if measures else wanted  # dependencies are evaluated, not reported
+        results = [self._explain(cp, r, lang, detail) for r in raw if r["measure_id"] in asked]
         _mark_stacking(cp, results)
         return {
             "credit_code": profile.credit_code,

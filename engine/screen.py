@@ -46,6 +46,13 @@ def evaluate_line(
         data = json.loads(text, parse_constant=_reject)
     except (json.JSONDecodeError, ValueError) as e:
         return {"line": number, "error": {"title": "不是有效的 JSON / not valid JSON", "detail": str(e)}}
+    return evaluate_data(engine, number, data, as_of, measures, lang, detail)
+
+
+def evaluate_data(
+    engine: Any, number: int, data: Any, as_of: dt.date, measures: list[str] | None, lang: str, detail: str
+) -> dict[str, Any]:
+    """One parsed line or row: a profile, or ``{"profile": …, "as_of": …}``."""
     day = as_of
     if isinstance(data, dict) and "profile" in data:
         if data.get("as_of"):
@@ -108,9 +115,7 @@ def evaluate_parsed(
     if profile is None:
         title = "数据有误，未评估 / bad cells, not evaluated"
         return {"line": number, "error": {"title": title, "errors": errors}}
-    return evaluate_line(
-        engine, number, json.dumps(profile, ensure_ascii=False), as_of, measures, lang, detail
-    )
+    return evaluate_data(engine, number, profile, as_of, measures, lang, detail)
 
 
 def _work_rows(args: tuple) -> list[str]:

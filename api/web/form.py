@@ -16,7 +16,7 @@ from typing import Any
 
 from engine import Engine
 from engine.facts import FISCAL_FIELDS
-from engine.i18n import ENUM_LABELS, PROFILE_LABELS, PROJECT_LABELS
+from engine.i18n import ENUM_LABELS, PROFILE_LABELS, PROJECT_LABELS, UNITS
 from engine.profile import (
     Ownership,
     ProjectCategory,
@@ -35,13 +35,8 @@ GROUPS: dict[str, tuple[str, str]] = {
     "projects": ("科研项目", "Projects"),
 }
 
-UNIT_WORDS = {
-    "wan_yuan": ("万元", "×10k CNY"),
-    "people": ("人", "people"),
-    "count": ("项", "items"),
-    "points": ("分", "points"),
-    "mu": ("亩", "mu"),
-}
+# the engine's unit words; a count's English stands alone on the form ("items"), not after a number
+UNIT_WORDS = {**UNITS, "count": ("项", "items")}
 
 _ENUMS = {  # the contract's values (engine/profile.py)
     "ownership": enum_values(Ownership),

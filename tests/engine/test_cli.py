@@ -115,3 +115,17 @@ def test_screen_writes_one_line_per_input_line_and_goes_on_after_a_bad_one(tmp_p
     assert lines[3]["credit_code"] == young["profile"]["credit_code"]
     hte = next(r for r in lines[3]["results"] if r["measure_id"] == "hte-recognition")
     assert hte["outcome"] == "undetermined"
+
+
+def test_check_shows_no_unmet_alternative_of_an_eligible_measure():
+    """The established enterprise is a TSME by its score; the other routes of that any-of group (a
+    high-tech certificate, an award …) are unmet but decide nothing, so the table does not list them."""
+    result = runner.invoke(app, ["check", ESTABLISHED], env={"COLUMNS": "240"})
+    assert result.exit_code == 0, result.output
+    row = (
+        result.output.split("tsme-evaluation")[0].rsplit("├", 1)[-1]
+        + result.output.split("tsme-evaluation")[1].split("├")[0]
+    )
+    assert "科技型中小企业评价" in row and "符合" in row
+    assert "✘" not in row
+    assert "✘" in result.output  # ineligible measures still say why
