@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import problem_from_validation
-from .i18n import OUTCOMES, pick
+from .i18n import OUTCOMES, UNITS, pick
 
 app = typer.Typer(
     help="惠企 huiqi — 科技惠企政策资格判定 / eligibility rules engine",
@@ -132,10 +132,10 @@ def render(result: dict, lang: str = "zh") -> None:
         f"[bold]{title}[/]  评估日 / as of {result['as_of']}  规则包 / rule pack {result['rule_pack_version']}"
     )
     table = Table(show_lines=True)
-    table.add_column("措施 / measure" if not en else "measure")
-    table.add_column("对象" if not en else "subject")
-    table.add_column("结论" if not en else "outcome")
-    table.add_column("说明" if not en else "why")
+    table.add_column("措施 / measure" if not en else "measure", overflow="fold", max_width=24)
+    table.add_column("对象" if not en else "subject", overflow="fold", max_width=10)
+    table.add_column("结论" if not en else "outcome", overflow="fold", max_width=10)
+    table.add_column("说明" if not en else "why", overflow="fold")  # wrapped, never cut short
     for r in result["results"]:
         subject = r["subject"]
         subj = (
@@ -203,16 +203,22 @@ def measures(
     if as_json:
         sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
         return
-    table = Table(title=f"规则包 / rule pack {engine.version}")
-    table.add_column("id", no_wrap=True)
-    table.add_column("名称 / title")
-    table.add_column("条款 / clause")
-    table.add_column("对象 / subject")
-    table.add_column("状态 / status")
-    table.add_column("有效期 / in force", no_wrap=True)
+    en = lang == "en"
+    # four columns that stay readable in an 80-column terminal: the title over its id, as in check
+    table = Table(title=f"{'rule pack' if en else '规则包'} {engine.version}", show_lines=True)
+    longest_id = max((len(m["id"]) for m in items), default=10)
+    table.add_column("measure" if en else "措施", overflow="fold", min_width=longest_id)
+    table.add_column("clause" if en else "条款", overflow="fold", max_width=12)
+    table.add_column("subject · status" if en else "对象 · 状态")
+    table.add_column("in force" if en else "有效期", no_wrap=True)
     for m in items:
-        window = f"{m['effective']['from']} – {m['effective'].get('to') or '…'}"
-        table.add_row(m["id"], m["title"], m["source"]["clause"], m["subject"], m["status"], window)
+        window = f"{m['effective']['from']}\n– {m['effective'].get('to') or '…'}"
+        table.add_row(
+            f"{m['title']}\n[dim]{m['id']}[/]",
+            m["source"]["clause"],
+            f"{m['subject']}\n{m['status']}",
+            window,
+        )
     out.print(table)
 
 
@@ -289,6 +295,10 @@ def rules_lint(
     )
 
 
+def _shown_value(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
 @rules_app.command("provisional")
 def rules_provisional(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """列出全部暂定参数及其条款 / list every provisional parameter with its clause."""
@@ -298,26 +308,19 @@ def rules_provisional(as_json: Annotated[bool, typer.Option("--json")] = False) 
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
         return
-    table = Table(title="暂定参数（待科技局确认）/ provisional parameters")
-    for col in (
-        "措施 / measure",
-        "参数 / parameter",
-        "值 / value",
-        "单位 / unit",
-        "条款 / clause",
-        "说明 / description",
-        "起 / since",
-    ):
-        table.add_column(col)
+    # four columns that stay readable in an 80-column terminal
+    table = Table(title="暂定参数（待科技局确认）/ provisional parameters", show_lines=True)
+    longest = max((len(r["measure_id"] or "(pack)") for r in rows), default=10)
+    table.add_column("措施 · 参数", overflow="fold", min_width=longest)
+    table.add_column("值", overflow="fold", max_width=10)
+    table.add_column("条款 · 起始", max_width=12)
+    table.add_column("说明", overflow="fold", max_width=20)
     for r in rows:
         table.add_row(
-            r["measure_id"] or "(pack)",
-            r["parameter"],
-            json.dumps(r["value"], ensure_ascii=False),
-            r["unit"],
-            r["clause"],
+            f"{r['measure_id'] or '(pack)'}\n[dim]{r['parameter']}[/]",
+            f"{_shown_value(r['value'])}{UNITS.get(r['unit'], (' ' + r['unit'],))[0]}",
+            f"{r['clause']}\n{r['since']}",
             r["description_zh"],
-            r["since"],
         )
     out.print(table)
     out.print(f"共 {len(rows)} 项 / {len(rows)} in all")

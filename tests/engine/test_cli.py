@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from engine.cli import app
@@ -129,3 +130,23 @@ def test_check_shows_no_unmet_alternative_of_an_eligible_measure():
     assert "科技型中小企业评价" in row and "符合" in row
     assert "✘" not in row
     assert "✘" in result.output  # ineligible measures still say why
+
+
+def test_measures_table_is_readable_in_an_80_column_terminal():
+    result = runner.invoke(app, ["measures"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(cell_len(line) for line in lines) <= 80  # CJK counts 2
+    assert all(line.rstrip().endswith("│") for line in lines if line.startswith("│"))  # not cropped
+    for text in ("hte-recognition", "高新技术企业认定条件", "有效期", "2016-01-01"):
+        assert text in result.output
+
+
+def test_provisional_table_is_readable_in_an_80_column_terminal():
+    result = runner.invoke(app, ["rules", "provisional"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(cell_len(line) for line in lines) <= 80  # CJK counts 2
+    assert all(line.rstrip().endswith("│") for line in lines if line.startswith("│"))  # not cropped
+    for text in ("angel-venture-support", "八、17", "5年"):
+        assert text in result.output
