@@ -19,6 +19,7 @@ from schemathesis.specs.openapi.checks import (
 
 from api.config import Settings
 from api.main import create_app
+from api.screening.settings import ScreeningSettings
 from tests.api.conftest import restore_standing_accounts
 
 CHECKS = [
@@ -33,7 +34,12 @@ CHECKS = [
 # The document is the same for every database; each request goes to the world's app (SQLite or
 # PostgreSQL). A throwaway app without a database renders the document at collection time.
 _config = SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}})
+# Fetching the document runs the app's lifespan: without this, the screening scheduler thread and its
+# worker processes would start during collection, against a database with no tables, next to
+# pytest parsing the test modules (CPython 3.11's AST construction is not safe against that: a run
+# failed with "AST constructor recursion depth mismatch").
 _document_app = create_app(Settings(database_url="sqlite://", migrate_on_start=False))
+_document_app.state.screening_settings = ScreeningSettings(autostart=False, workers=-1)
 schema = schemathesis.openapi.from_asgi("/openapi.json", _document_app, config=_config)
 
 
