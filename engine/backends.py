@@ -181,8 +181,11 @@ class DurableBackend:
                     del self._handles[group.name]
                     dre.delete_ruleset(h.handle)
 
-    def _run(self, h: _Handle, sid: str, group: RuleGroup, subjects: list[Subject]) -> dict[str, set[str]]:
-        # the JSON written directly: keys are fixed names, values integers or JSON strings
+    @staticmethod
+    def encode(h: _Handle, sid: str, subjects: list[Subject]) -> str:
+        """The facts of one call as durable-rules reads them: JSON written directly, keys fixed
+        short names, values integers or JSON strings (``make bench`` replays these texts to time
+        durable-rules alone)."""
         docs = []
         for key, facts in subjects:
             parts = [f'{{"id":"{key}","sid":"{sid}","t":1']
@@ -191,7 +194,10 @@ class DurableBackend:
                 if v is not None:
                     parts.append(name + enc(v))
             docs.append(",".join(parts) + "}")
-        text = "[" + ",".join(docs) + "]"
+        return "[" + ",".join(docs) + "]"
+
+    def _run(self, h: _Handle, sid: str, group: RuleGroup, subjects: list[Subject]) -> dict[str, set[str]]:
+        text = self.encode(h, sid, subjects)
         out: dict[str, set[str]] = {key: set() for key, _ in subjects}
         caught: set[str] = set()
         handle = h.handle
