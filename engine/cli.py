@@ -125,6 +125,17 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not allowed (NaN/Infinity)")
 
 
+def _moot(c: dict, criteria: list[dict]) -> bool:
+    """Under an any-of group that is met, whatever else this criterion's status is, it changes nothing."""
+    by_id = {x["id"]: x for x in criteria}
+    parent = by_id.get(c.get("parent"))
+    while parent is not None:
+        if parent["kind"] == "any" and parent["status"] == "met":
+            return True
+        parent = by_id.get(parent.get("parent"))
+    return False
+
+
 def render(result: dict, lang: str = "zh") -> None:
     en = lang == "en"
     title = f"{result.get('name') or ''} {result['credit_code']}".strip()
@@ -146,8 +157,10 @@ def render(result: dict, lang: str = "zh") -> None:
         lines = []
         for c in r["criteria"]:
             if c["kind"] != "criterion" or c["status"] == "met" or r["outcome"] == "eligible":
-                # an eligible measure may still hold an unmet alternative of an any-of group
-                # (TSME: the score, or a high-tech certificate …): it decides nothing and is not shown
+                continue
+            if _moot(c, r["criteria"]):
+                # an unmet alternative of an any-of group that is met (TSME: the score, where an
+                # R&D institution already qualifies it) decides nothing and is not shown
                 continue
             line = f"{STATUS_MARK[c['status']]} {c['explanation']}"
             if c.get("remedy"):

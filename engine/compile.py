@@ -183,6 +183,8 @@ class CompiledMeasure:
     rows: dict[tuple, dict] = field(default_factory=dict)  # its groups' explanations by status and language
     heads: dict[str, dict] = field(default_factory=dict)  # the static part of its results, per language
     judge: Any = None  # its criteria tree as generated code (engine/evaluate.py _judge_code)
+    # the nodes whose status decides the outcome, by the statuses of all nodes (engine/evaluate.py)
+    decisive: dict[tuple, frozenset[str]] = field(default_factory=dict)
 
     @functools.cached_property
     def outcome_path(self) -> str:

@@ -676,25 +676,31 @@ class Engine:
             return out
         facts: dict[str, F.Fact] = r["facts"]
         statuses: dict[str, str] = r["statuses"]
+        decisive = decisive_nodes(cm, statuses)
         criteria: list[dict] = []
+        unmet: list[str] = []
         rows = cm.rows  # a group's row depends only on its status and the language
         for node, leaf, parent, depth in _tree(cm):
-            status = statuses[node.id]
+            node_id = node.id
+            status = statuses[node_id]
             if leaf is None:
-                key = (node.id, status, lang)
+                key = (node_id, status, lang)
                 row = rows.get(key)
                 if row is None:
                     row = rows[key] = _group_row(node, parent, depth, status, lang)
-                criteria.append(row.copy())
+                row = row.copy()
             else:
-                criteria.append(explain_leaf(leaf, status, facts, lang))
+                row = explain_leaf(leaf, status, facts, lang)
+            row["decisive"] = node_id in decisive
+            if status == "unmet" and row["decisive"] and (leaf is not None or node.kind == "not"):
+                unmet.append(row["label"])
+            criteria.append(row)
         missing = decisive_missing(cm, statuses, facts) if r["outcome"] == "undetermined" else ()
         out["criteria"] = criteria
         out["missing_facts"] = [{"path": p, "label": path_label(p, lang)} for p in missing]
         out["benefit"] = (
             _benefit(cm, r["_ctx"], lang) if r["outcome"] in ("eligible", "needs_review") else None
         )
-        unmet = [c["label"] for c in criteria if c.get("kind") == "criterion" and c["status"] == "unmet"]
         out["explanation"] = _summary(r["outcome"], unmet, out["missing_facts"], lang)
         if m.scores:
             out["scores"] = _scores(cm, r, lang)
@@ -732,14 +738,19 @@ def _explain_compact(cm: CompiledMeasure, r: dict, lang: str) -> dict:
     facts: dict[str, F.Fact] = r["facts"]
     statuses: dict[str, str] = r["statuses"]
     outcome = r["outcome"]
+    decisive = decisive_nodes(cm, statuses)
     criteria = []
     unmet = []
     for cl in cm.leaves:
-        status = statuses[cl.node.id]
+        node_id = cl.node.id
+        status = statuses[node_id]
         if status != "met":
             row = explain_leaf(cl, status, facts, lang, full=False)
-            criteria.append({"id": row["id"], "status": status, "explanation": row["explanation"]})
-            if status == "unmet":
+            decides = node_id in decisive
+            criteria.append(
+                {"id": node_id, "status": status, "explanation": row["explanation"], "decisive": decides}
+            )
+            if status == "unmet" and decides:
                 unmet.append(row["label"])
     missing = decisive_missing(cm, statuses, facts) if outcome == "undetermined" else ()
     benefit = None
@@ -774,6 +785,38 @@ def _not_applicable(cm: CompiledMeasure, reason: str) -> dict:
         else {"kind": "project", "id": None}
     )
     return {"measure_id": cm.id, "subject": subject, "outcome": "not_applicable", "reason": reason}
+
+
+def decisive_nodes(cm: CompiledMeasure, statuses: dict[str, str]) -> frozenset[str]:
+    """The nodes whose status is a reason for the outcome: the top, and below a decisive group the
+    children whose status made the group's — in an all-of group that failed, its unmet criteria;
+    in an any-of group that is met, the alternatives met (an unmet alternative there decides
+    nothing); in a group met, unmet, unknown or awaiting review as a whole, the children alike.
+    Under a ``not``, the child with the opposite status."""
+    key = tuple(statuses.values())  # the generated judge writes every node, always in one order
+    hit = cm.decisive.get(key)
+    if hit is not None:
+        return hit
+    top = cm.measure.criteria
+    out = {top.id}
+    stack = [top]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, Group):
+            continue
+        status = statuses[node.id]
+        want = _NEGATION.get(status, status) if node.kind == "not" else status
+        for child in node.children:
+            if statuses[child.id] == want:
+                out.add(child.id)
+                stack.append(child)
+    if len(cm.decisive) >= _PLANS_PER_PACK:
+        cm.decisive.clear()
+    hit = cm.decisive[key] = frozenset(out)
+    return hit
+
+
+_NEGATION = {"met": "unmet", "unmet": "met"}
 
 
 def decisive_missing(

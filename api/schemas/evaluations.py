@@ -88,6 +88,12 @@ class CriterionResult(Open):
     clause: str | None = None
     quote: str | None = None
     missing_facts: list[str] | None = None
+    decisive: bool | None = Field(
+        default=None,
+        description="这一条的状态是否决定了结论（例如已满足的“之一”组中未满足的备选条件为 false）"
+        " / whether this node's status is a reason for the outcome (an unmet alternative of an any-of"
+        " group that is met is false)",
+    )
 
 
 class Benefit(Open):

@@ -644,7 +644,11 @@ def reasons(outcome: str, detail: dict[str, Any] | None) -> str:
     detail = detail or {}
     crit = detail.get("criteria") or []
     if outcome == "ineligible":
-        return "；".join(c.get("explanation", c.get("id", "")) for c in crit if c.get("status") == "unmet")
+        return "；".join(
+            c.get("explanation", c.get("id", ""))
+            for c in crit
+            if c.get("status") == "unmet" and c.get("decisive", True)
+        )
     if outcome == "undetermined":
         labels = detail.get("missing_labels") or detail.get("missing") or []
         return "缺少：" + "、".join(labels) if labels else ""

@@ -199,7 +199,9 @@ def result_records(claim: Claim, row: Any, result: dict[str, Any]) -> list[dict[
     out = []
     for r in result["results"]:
         subject = r["subject"]
-        failed = [c["id"] for c in r["criteria"] if c.get("status") == "unmet"]
+        # the criteria that failed it: an unmet alternative of an any-of group that is met decides
+        # nothing (results stored before the flag existed count every unmet criterion)
+        failed = [c["id"] for c in r["criteria"] if c.get("status") == "unmet" and c.get("decisive", True)]
         b = r.get("benefit")
         benefit = (
             {
@@ -236,7 +238,11 @@ def result_records(claim: Claim, row: Any, result: dict[str, Any]) -> list[dict[
                 "rule_pack_version": r.get("rule_pack_version") or result["rule_pack_version"],
                 "detail": {
                     "criteria": [
-                        {k: c[k] for k in ("id", "status", "explanation", "gap") if c.get(k) is not None}
+                        {
+                            k: c[k]
+                            for k in ("id", "status", "explanation", "gap", "decisive")
+                            if c.get(k) is not None
+                        }
                         for c in r["criteria"]
                     ],
                     "missing": [_path(m) for m in r.get("missing_facts") or []],

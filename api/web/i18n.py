@@ -185,6 +185,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "res.expected": ("要求", "Required"),
     "res.gap": ("差距", "Gap"),
     "res.remedy": ("改进建议", "What could help"),
+    "res.not_decisive": ("不影响结论", "does not decide the outcome"),
     "res.missing": ("缺少的信息", "Missing facts"),
     "res.missing_title": ("待补充的信息（影响结论最多的在前）", "Facts still missing (most decisive first)"),
     "res.decides": ("影响 {n} 项结论", "decides {n} outcome(s)"),

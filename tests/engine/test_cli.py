@@ -150,3 +150,18 @@ def test_provisional_table_is_readable_in_an_80_column_terminal():
     assert all(line.rstrip().endswith("│") for line in lines if line.startswith("│"))  # not cropped
     for text in ("angel-venture-support", "八、17", "5年"):
         assert text in result.output
+
+
+def test_check_lists_why_an_ineligible_measure_failed_and_not_the_alternatives_it_did_not_need(tmp_path):
+    """With a serious environmental violation the established enterprise is not a TSME: the table says
+    so, and does not list the direct routes of 第八条 (a certificate, an award …), which it did not need
+    because its score qualifies it."""
+    body = json.loads((EXAMPLES / "enterprise-established.json").read_text(encoding="utf-8"))
+    body["profile"]["compliance"]["serious_environmental_violation_within_1y"] = True
+    src = tmp_path / "violating.json"
+    src.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+    result = runner.invoke(app, ["check", str(src), "-m", "tsme-evaluation"], env={"COLUMNS": "240"})
+    assert result.exit_code == 0, result.output
+    assert "✘ 未发生严重环境违法行为" in result.output
+    assert "高新技术企业资格证书" not in result.output
+    assert result.output.count("✘") == 1

@@ -219,3 +219,27 @@ def test_proactive_matching_lists_eligible_enterprises_that_have_not_applied(bur
     ).json()["items"]
     expected = {i["credit_code"] for i in eligible} & (mine - {p["credit_code"] for p in applied})
     assert codes & mine == expected
+
+
+def test_only_the_criteria_that_decide_a_result_count_as_failed(bureau):
+    """A TSME qualified by its score has unmet alternatives (no high-tech certificate, no award …):
+    they decide nothing, so the result lists no failed criterion, the filter "criterion failed" does
+    not return it, and the report's funnel does not count it."""
+    run = run_done(bureau, csv_bytes(profiles(60, seed=34)), measures=["tsme-evaluation"])
+    h = bureau.reviewer.headers
+    items = bureau.client.get(
+        f"/v1/screenings/{run['id']}/results", params={"measure": "tsme-evaluation", "limit": 500}, headers=h
+    ).json()["items"]
+    eligible = [i for i in items if i["outcome"] == "eligible"]
+    assert eligible and all(i["failed_criteria"] == [] for i in eligible)
+    moot = [c for i in eligible for c in i["detail"]["criteria"] if c["status"] == "unmet"]
+    assert moot and all(c["decisive"] is False for c in moot)  # there were alternatives to leave out
+    failing = bureau.client.get(
+        f"/v1/screenings/{run['id']}/results",
+        params={"measure": "tsme-evaluation", "criterion": "art8_1_valid_hte_certificate", "limit": 500},
+        headers=h,
+    ).json()["items"]
+    assert all(i["outcome"] != "eligible" for i in failing)
+    rep = bureau.client.get(f"/v1/screenings/{run['id']}/report", headers=h).json()
+    tsme = next(m for m in rep["measures"] if m["measure_id"] == "tsme-evaluation")
+    assert sum(s["excluded"] for s in tsme["funnel"]) == tsme["by_outcome"]["ineligible"]["count"]

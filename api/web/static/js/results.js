@@ -28,13 +28,17 @@
         c.clause ? el("span", { class: "badge text-bg-light border ms-1 clause" }, c.clause) : null,
         c.provisional ? el("span", { class: "badge badge-provisional ms-1" }, t("cat.provisional")) : null,
         c.quote && !isGroup ? el("details", { class: "small" }, el("summary", {}, t("cat.quote")), el("blockquote", { class: "mb-1" }, c.quote)) : null);
-      return el("tr", { class: isGroup ? "table-light" : "", dataset: { criterion: c.id, status: c.status } },
+      // an unmet alternative of an any-of group that is met (and the like) decides nothing: said so,
+      // and no remedy is offered for it
+      const moot = c.decisive === false && c.status !== "met";
+      return el("tr", { class: isGroup ? "table-light" : "", dataset: { criterion: c.id, status: c.status, decisive: String(c.decisive !== false) } },
         el("td", {}, label),
-        el("td", { class: "status-" + c.status }, c.status_label || t("status." + c.status)),
+        el("td", { class: "status-" + c.status }, c.status_label || t("status." + c.status),
+          moot ? el("div", { class: "small text-body-secondary not-decisive" }, t("res.not_decisive")) : null),
         el("td", {}, isGroup ? "" : c.actual_display || ""),
         el("td", {}, isGroup ? "" : c.expected_display || ""),
         el("td", { class: "gap" }, c.gap_display || c.need || ""),
-        el("td", {}, c.remedy && c.status !== "met" ? el("span", { class: "remedy" }, c.remedy) : ""));
+        el("td", {}, c.remedy && c.status !== "met" && !moot ? el("span", { class: "remedy" }, c.remedy) : ""));
     });
     return el("div", { class: "table-responsive" },
       el("table", { class: "table table-sm criteria-table mb-2" },
