@@ -25,6 +25,17 @@ class Settings(BaseSettings):
     backend: Literal["durable", "python"] | None = Field(default=None, description="engine backend")
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="larger request bodies get 413")
     token_ttl_minutes: int = Field(default=480, ge=1, description="lifetime of a password-login token")
+    login_max_failures: int = Field(
+        default=5, ge=1, description="failed logins of one account from one client before it must wait"
+    )
+    login_max_failures_per_client: int = Field(
+        default=20,
+        ge=1,
+        description="failed logins from one client, whatever the account, before it must wait",
+    )
+    login_window_minutes: int = Field(
+        default=15, ge=1, description="how long a failed login counts (and how long the wait can be)"
+    )
     default_lang: Literal["zh", "en"] = "zh"
     migrate_on_start: bool = Field(default=True, description="apply Alembic migrations when the app starts")
     examples_dir: Path = Field(

@@ -63,6 +63,18 @@ class AccessToken(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class LoginFailure(Base):
+    """A failed password login, kept for the login window (``HUIQI_LOGIN_WINDOW_MINUTES``): counted in
+    the database so that every worker and every instance sharing it sees the same count."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    client: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
 class ProfileVersion(Base):
     """One version of an enterprise's profile; a PUT adds a version and never overwrites one."""
 

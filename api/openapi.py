@@ -33,6 +33,7 @@ ERROR_DESCRIPTIONS = {
     "413": "请求体过大 / body too large",
     "415": "请求体应为 JSON / body must be JSON",
     "422": "校验失败，errors 给出字段路径 / validation failed; errors name the fields",
+    "429": "尝试次数过多，Retry-After 给出等待秒数 / too many attempts; Retry-After says how long to wait",
     "default": "其他错误（problem+json）/ any other error",
 }
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
@@ -13,19 +14,36 @@ router = APIRouter(route_class=CheckedJSONRoute, prefix="/auth", tags=["auth 登
 
 
 @router.post(
-    "/token", response_model=TokenPublic, summary="用户名密码登录，取得令牌 / password login → bearer token"
+    "/token",
+    response_model=TokenPublic,
+    summary="用户名密码登录，取得令牌 / password login → bearer token",
+    responses={
+        401: {"description": "用户名或密码错误 / wrong username or password"},
+        429: {
+            "description": "登录失败次数过多，Retry-After 秒后再试 / too many failed logins; retry after Retry-After seconds"
+        },
+    },
 )
 def login(
     username: Annotated[str, Form(min_length=1, max_length=64, description="用户名 / username")],
     password: Annotated[str, Form(min_length=1, max_length=256, description="密码 / password")],
+    request: Request,
     db: SessionDep,
     settings: SettingsDep,
     response: Response,
 ) -> dict[str, Any]:
     """OAuth2 密码模式（表单 application/x-www-form-urlencoded）。之后以 ``Authorization: Bearer <令牌>`` 调用。
+    同一账号在同一客户端 15 分钟内失败 5 次（或同一客户端失败 20 次）后须等待，答复 429 与 Retry-After。
 
-    OAuth2 password flow (form-encoded); then send ``Authorization: Bearer <token>``."""
-    user = accounts.authenticate(db, username, password)
+    OAuth2 password flow (form-encoded); then send ``Authorization: Bearer <token>``. After 5 failed
+    logins of one account from one client in 15 minutes (or 20 from one client), 429 with Retry-After."""
+    policy = accounts.LoginPolicy(
+        max_failures=settings.login_max_failures,
+        max_failures_per_client=settings.login_max_failures_per_client,
+        window=dt.timedelta(minutes=settings.login_window_minutes),
+    )
+    client = request.client.host if request.client else "unknown"
+    user = accounts.authenticate(db, username, password, client, policy)
     token, expires = accounts.issue_token(db, user, settings.token_ttl_minutes)
     response.headers["Cache-Control"] = "no-store"
     return {

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import math
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .. import security
 from ..db import utcnow
 from ..deps import Principal
-from ..models import AccessToken, ApiKey, User
+from ..models import AccessToken, ApiKey, LoginFailure, User
 from ..problems import ApiProblem
 from ..schemas.users import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, UserCreate, UserUpdate
 
@@ -152,18 +154,71 @@ def update_user(db: Session, user_id: int, data: UserUpdate, actor: Principal) -
     return user
 
 
-def authenticate(db: Session, username: str, password: str) -> User:
+@dataclasses.dataclass(frozen=True)
+class LoginPolicy:
+    """How many failed logins are allowed in the window: of one account from one client, and from
+    one client whatever the account (someone trying one password on many accounts)."""
+
+    max_failures: int = 5
+    max_failures_per_client: int = 20
+    window: dt.timedelta = dt.timedelta(minutes=15)
+
+
+def authenticate(
+    db: Session, username: str, password: str, client: str = "unknown", policy: LoginPolicy | None = None
+) -> User:
+    """The account, or ``invalid-credentials``. Failed attempts are counted in the database per
+    account and client and per client; past the limit the answer is ``too-many-attempts`` with
+    ``Retry-After``, before the password is even checked, so that guessing goes no faster with the
+    right password among the guesses. A successful login clears its account's failures."""
+    policy = policy or LoginPolicy()
     # a name no account can have (NUL, over-long) is looked up as nobody, never sent to the database
     valid = len(username) <= 64 and "\x00" not in username
+    name = username if valid else ""
+    client = client[:64]
+    _refuse_while_throttled(db, name, client, policy)
     user = db.scalar(select(User).where(User.username == username)) if valid else None
     ok = security.verify_password(password, user.password_hash if user else None)
     if user is None or not ok or not user.is_active:
+        now = utcnow()
+        db.execute(delete(LoginFailure).where(LoginFailure.at < now - policy.window))
+        db.add(LoginFailure(username=name, client=client, at=now))
+        db.commit()
         raise ApiProblem(
             "invalid-credentials",
             ("用户名或密码错误，或账号已停用", "wrong username or password, or the account is disabled"),
             headers={"WWW-Authenticate": 'Bearer realm="huiqi"'},
         )
+    if db.scalar(select(func.count()).where(LoginFailure.username == name)):
+        db.execute(delete(LoginFailure).where(LoginFailure.username == name))
+        db.commit()
     return user
+
+
+def _refuse_while_throttled(db: Session, username: str, client: str, policy: LoginPolicy) -> None:
+    since = utcnow() - policy.window
+    recent = LoginFailure.at >= since
+    for where, limit in (
+        ((LoginFailure.username == username, LoginFailure.client == client), policy.max_failures),
+        ((LoginFailure.client == client,), policy.max_failures_per_client),
+    ):
+        times = db.scalars(
+            select(LoginFailure.at).where(*where, recent).order_by(LoginFailure.at.desc()).limit(limit)
+        ).all()
+        if len(times) < limit:
+            continue
+        # the wait ends when the oldest of the last ``limit`` failures leaves the window
+        wait = max(1, math.ceil((times[-1] + policy.window - utcnow()).total_seconds()))
+        minutes = math.ceil(wait / 60)
+        raise ApiProblem(
+            "too-many-attempts",
+            (
+                f"登录失败次数过多，请 {minutes} 分钟后再试",
+                f"too many failed logins; try again in {minutes} minute(s)",
+            ),
+            headers={"Retry-After": str(wait)},
+            extra={"retry_after": wait},
+        )
 
 
 def issue_token(db: Session, user: User, ttl_minutes: int) -> tuple[str, dt.datetime]:

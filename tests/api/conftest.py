@@ -22,7 +22,7 @@ from sqlalchemy import delete, update
 from api.config import Settings
 from api.db import migrate
 from api.main import create_app
-from api.models import AccessToken, ApiKey, Evaluation, ProfileVersion, User
+from api.models import AccessToken, ApiKey, Evaluation, LoginFailure, ProfileVersion, User
 from api.schemas.users import ApiKeyCreate, UserCreate
 from api.services import accounts
 from tests.conftest import load_example
@@ -144,6 +144,7 @@ def client(world) -> Iterator[TestClient]:
         db.execute(delete(Evaluation))
         db.execute(delete(ProfileVersion))
         db.execute(delete(AccessToken))
+        db.execute(delete(LoginFailure))
         db.execute(delete(ApiKey).where(ApiKey.user_id.not_in(standing)))
         db.execute(delete(User).where(User.id.not_in(standing)))
         db.commit()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from api.models import AccessToken
+from api.models import AccessToken, LoginFailure
 from tests.api.conftest import PASSWORD, assert_problem
 
 
@@ -56,3 +56,83 @@ def test_me_with_an_api_key(client, world):
         client.get("/v1/auth/me", headers=world.ent_a.headers).json()["credit_code"]
         == world.ent_a.credit_code
     )
+
+
+# ------------------------------------------------------------------ password guessing is slowed down
+
+
+def _age_failures(client, minutes: int) -> None:
+    """Move every recorded failure ``minutes`` into the past (the window is 15 minutes)."""
+    with client.app.state.sessionmaker() as db:
+        for row in db.scalars(select(LoginFailure)):
+            row.at -= dt.timedelta(minutes=minutes)
+        db.commit()
+
+
+def test_after_five_failures_an_account_must_wait_even_with_the_right_password(client):
+    for _ in range(5):
+        assert_problem(_login(client, "reviewer", "wrong-password!"), 401, "invalid-credentials")
+    r = _login(client)  # the right password, too late
+    problem = assert_problem(r, 429, "too-many-attempts")
+    assert "登录失败次数过多" in problem["detail"] and "15 分钟" in problem["detail"]
+    wait = int(r.headers["Retry-After"])
+    assert 14 * 60 < wait <= 15 * 60 and problem["retry_after"] == wait
+    en = client.post("/v1/auth/token?lang=en", data={"username": "reviewer", "password": PASSWORD})
+    assert "too many failed logins" in assert_problem(en, 429)["detail"]
+    # other accounts are not locked out by someone guessing this one
+    assert _login(client, "admin").status_code == 200
+    # when the failures leave the window, the account logs in again, and its count starts afresh
+    _age_failures(client, 16)
+    assert _login(client).status_code == 200
+    assert_problem(_login(client, "reviewer", "wrong-password!"), 401)
+    assert _login(client).status_code == 200
+
+
+def test_a_success_clears_the_failures_of_its_account(client):
+    for _ in range(4):
+        assert_problem(_login(client, "reviewer", "wrong-password!"), 401)
+    assert _login(client).status_code == 200
+    for _ in range(4):
+        assert_problem(_login(client, "reviewer", "wrong-password!"), 401)
+    assert _login(client).status_code == 200
+
+
+def test_one_client_trying_many_accounts_must_wait_after_twenty_failures(client):
+    for i in range(20):
+        assert_problem(_login(client, f"guess-{i}", "wrong-password!"), 401)
+    assert_problem(_login(client, "admin"), 429, "too-many-attempts")
+    _age_failures(client, 16)
+    assert _login(client, "admin").status_code == 200
+
+
+def test_the_count_is_shared_by_every_worker_on_the_database(client, world):
+    """Two app instances on one database (two uvicorn workers, or two machines): failures on one count
+    on the other, so adding workers does not add guesses."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    other = create_app(world.app.state.settings)
+    try:
+        second = TestClient(other, raise_server_exceptions=False)
+        for c in (client, second, client, second, client):
+            assert_problem(_login(c, "reviewer", "wrong-password!"), 401)
+        assert_problem(_login(second), 429, "too-many-attempts")
+    finally:
+        other.state.db_engine.dispose()
+
+
+def test_the_limits_are_settings(client, world):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    settings = world.app.state.settings.model_copy(update={"login_max_failures": 2})
+    app = create_app(settings)
+    try:
+        c = TestClient(app, raise_server_exceptions=False)
+        for _ in range(2):
+            assert_problem(_login(c, "reviewer", "wrong-password!"), 401)
+        assert_problem(_login(c), 429, "too-many-attempts")
+    finally:
+        app.state.db_engine.dispose()
