@@ -43,8 +43,31 @@ def write_csv(path: Path, n: int) -> None:
 
 
 def rss_mb() -> tuple[float, float]:
+    """Peak RSS of this process (the service) and of the largest live worker process: read from
+    /proc (VmHWM), because ``RUSAGE_CHILDREN`` counts only children that have exited and been
+    waited for — the workers of the run being measured are still alive."""
     me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    parents[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+    descendants, frontier = set(), {os.getpid()}
+    while frontier:
+        frontier = {pid for pid, ppid in parents.items() if ppid in frontier} - descendants
+        descendants |= frontier
+    kids = 0.0
+    for pid in descendants:
+        try:
+            with open(f"/proc/{pid}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        kids = max(kids, int(line.split()[1]) / 1024)
+        except OSError:
+            continue
     return me, kids
 
 

@@ -213,3 +213,33 @@ def test_an_error_of_one_fiscal_year_is_shown_on_that_year(page, console):
     expect(page.locator("#f-fy-2024-rd_expense-error")).to_contain_text("应为数值")
     expect(page.locator("#f-fy-2024-rd_expense")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#sc-errors-list li")).to_have_count(2)
+
+
+def test_criteria_that_do_not_decide_are_marked_and_offer_no_remedy(page, server):
+    """The established enterprise with a serious environmental violation is not a TSME. Its score
+    would qualify it, so the direct routes of 第八条 it lacks (a high-tech certificate …) decide nothing:
+    the page says so and offers no remedy for them; the violation is the reason."""
+    from api.services import profiles
+    from engine.profile import Profile
+
+    violating = json.loads(json.dumps(PROFILE))
+    violating["compliance"]["serious_environmental_violation_within_1y"] = True
+    with server.app.state.sessionmaker() as db:
+        profiles.append_version(db, Profile.model_validate(violating), None)
+        db.commit()
+    login(page, "qiye", next_path="/self-check")
+    page.goto("/self-check?measures=tsme-evaluation&load=1")
+    expect(page.locator("#sc-status")).to_contain_text("版")
+    _set_as_of(page, AS_OF)
+    page.get_by_role("button", name="开始评估").click()
+    card = page.locator('#sc-result article[data-measure="tsme-evaluation"]')
+    expect(card).to_have_attribute("data-outcome", "ineligible")
+    expect(card.locator(".card-body > p").first).to_have_text("未满足：未发生严重环境违法行为")
+    moot = card.locator('tr[data-criterion="art8_1_valid_hte_certificate"]')
+    expect(moot).to_have_attribute("data-decisive", "false")
+    expect(moot.locator(".not-decisive")).to_have_text("不影响结论")
+    expect(moot.locator(".remedy")).to_have_count(0)
+    reason = card.locator('tr[data-criterion="art6_4_no_environmental_violation"]')
+    expect(reason).to_have_attribute("data-decisive", "true")
+    expect(reason.locator(".not-decisive")).to_have_count(0)
+    accessible(page, '#sc-result article[data-measure="tsme-evaluation"]')
