@@ -24,7 +24,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -329,6 +329,15 @@ class Layout:
     def index_of(self, path: str) -> int:
         return next(i for i, c in self.columns.items() if c.path == path)
 
+    @functools.cached_property
+    def plan(self) -> list[tuple[int, Column, str, str, str, int, str, Callable[[Any], Any]]]:
+        """Per column, worked out once per file: (position, column, header, letter, where its
+        value goes (``_place``), the converter of its kind)."""
+        return [
+            (i, col, self.headers[i], column_letter(i), *_place(col.path), converter(col))
+            for i, col in self.columns.items()
+        ]
+
 
 def layout_of(headers: list[Any]) -> Layout:
     texts = ["" if h is None else str(h).strip() for h in headers]
@@ -430,7 +439,10 @@ def _decimal(v: Any) -> Decimal:
         return v
     if isinstance(v, dt.date):
         raise CellError("应为数值，单元格是日期格式", "expected a number, the cell is a date")
-    s = unicodedata.normalize("NFKC", str(v)).strip().replace(",", "")
+    s = str(v)
+    if not s.isascii():  # full-width digits, ideographic spaces … (NFKC leaves ASCII as it is)
+        s = unicodedata.normalize("NFKC", s)
+    s = s.strip().replace(",", "")
     if s.endswith("万元"):
         s = s[:-2].strip()
     try:
@@ -515,32 +527,48 @@ def _text(v: Any, path: str) -> str:
     return s
 
 
+def _number_text(v: Any) -> str:
+    return format(_decimal(v), "f")
+
+
+def _json_array(v: Any) -> list[Any]:
+    try:
+        data = json.loads(str(v))
+    except json.JSONDecodeError as e:
+        raise CellError(f"不是有效的 JSON：{e.msg}（第 {e.pos} 个字符）", f"not valid JSON: {e}") from None
+    if not isinstance(data, list):
+        raise CellError("应为 JSON 数组 [...]", "expected a JSON array [...]")
+    return data
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "money": _number_text,
+    "decimal": _number_text,
+    "int": _int,
+    "people": _int,
+    "count": _int,
+    "year": _int,
+    "bool": _bool,
+    "date": _date,
+    "json": _json_array,
+}
+
+
+def converter(col: Column) -> Callable[[Any], Any]:
+    """The function turning a cell of this column into the contract's value, or CellError."""
+    if col.kind == "text":
+        return functools.partial(_text, path=col.path)
+    if col.kind == "enum":
+        return functools.partial(_enum, allowed=col.enum)
+    try:
+        return _CONVERTERS[col.kind]
+    except KeyError:  # pragma: no cover
+        raise AssertionError(col.kind) from None
+
+
 def convert(col: Column, v: Any) -> Any:
     """A cell's value in the contract's terms (JSON-able), or CellError."""
-    k = col.kind
-    if k == "text":
-        return _text(v, col.path)
-    if k in ("money", "decimal"):
-        return format(_decimal(v), "f")
-    if k in ("int", "people", "count", "year"):
-        return _int(v)
-    if k == "bool":
-        return _bool(v)
-    if k == "date":
-        return _date(v)
-    if k == "enum":
-        return _enum(v, col.enum)
-    if k == "json":
-        try:
-            data = json.loads(str(v))
-        except json.JSONDecodeError as e:
-            raise CellError(
-                f"不是有效的 JSON：{e.msg}（第 {e.pos} 个字符）", f"not valid JSON: {e}"
-            ) from None
-        if not isinstance(data, list):
-            raise CellError("应为 JSON 数组 [...]", "expected a JSON array [...]")
-        return data
-    raise AssertionError(k)  # pragma: no cover
+    return converter(col)(v)
 
 
 # ---------------------------------------------------------------- rows
@@ -625,20 +653,25 @@ def build_row(number: int, cells: list[Any], layout: Layout, lang: str = "zh") -
     projects: dict[int, dict[str, Any]] = {}
     where: dict[str, tuple[str, str, Any]] = {}  # contract path → (letter, header, value) for pydantic errors
     json_projects: list[Any] = []
-    for i, col in layout.columns.items():
-        v = cells[i] if i < len(cells) else None
-        header = layout.headers[i]
-        letter = column_letter(i)
-        if v is not None and not (isinstance(v, str) and not v.strip()):
-            raw[header] = _text_of(v) if not isinstance(v, str) else v
-        if _blank(v):
+    width = len(cells)
+    for i, col, header, letter, place, n, name, conv in layout.plan:
+        v = cells[i] if i < width else None
+        if v is None:
             continue
+        if isinstance(v, str):
+            text = v.strip()
+            if not text:
+                continue
+            raw[header] = v
+            if text.lower() in UNKNOWN_WORDS:  # kept as given, read as unknown (``_blank``)
+                continue
+        else:
+            raw[header] = _text_of(v)
         try:
-            value = convert(col, v)
+            value = conv(v)
         except CellError as e:
             errors.append(_error(number, letter, header, col.path, v, e.zh, e.en, lang))
             continue
-        place, n, name = _place(col.path)
         if place == "year":
             years.setdefault(n, {"year": n})[name] = value
             where[col.path] = (letter, header, v)

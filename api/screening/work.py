@@ -238,11 +238,7 @@ def result_records(claim: Claim, row: Any, result: dict[str, Any]) -> list[dict[
                 "rule_pack_version": r.get("rule_pack_version") or result["rule_pack_version"],
                 "detail": {
                     "criteria": [
-                        {
-                            k: c[k]
-                            for k in ("id", "status", "explanation", "gap", "decisive")
-                            if c.get(k) is not None
-                        }
+                        c if c.keys() <= _STORED_KEYS and None not in c.values() else _stored(c)
                         for c in r["criteria"]
                     ],
                     "missing": [_path(m) for m in r.get("missing_facts") or []],
@@ -254,6 +250,15 @@ def result_records(claim: Claim, row: Any, result: dict[str, Any]) -> list[dict[
             }
         )
     return out
+
+
+# what a stored result keeps of a criterion; a compact result's rows hold no more than this and are
+# stored as they are (they are the engine's fresh dicts, not shared)
+_STORED_KEYS = frozenset(("id", "status", "explanation", "gap", "decisive"))
+
+
+def _stored(c: dict[str, Any]) -> dict[str, Any]:
+    return {k: c[k] for k in ("id", "status", "explanation", "gap", "decisive") if c.get(k) is not None}
 
 
 def _path(m: Any) -> str:
