@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -176,7 +177,7 @@ def shot(page, name: str, full_page: bool = True) -> Path:
 
 
 def login(page, username: str, password: str = PASSWORD, next_path: str | None = None) -> None:
-    page.goto("/login" + (f"?next={next_path}" if next_path else ""))
+    page.goto("/login" + (f"?next={quote(next_path, safe='/')}" if next_path else ""))
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()

@@ -227,8 +227,7 @@ def test_criteria_that_do_not_decide_are_marked_and_offer_no_remedy(page, server
     with server.app.state.sessionmaker() as db:
         profiles.append_version(db, Profile.model_validate(violating), None)
         db.commit()
-    login(page, "qiye", next_path="/self-check")
-    page.goto("/self-check?measures=tsme-evaluation&load=1")
+    login(page, "qiye", next_path="/self-check?measures=tsme-evaluation&load=1")
     expect(page.locator("#sc-status")).to_contain_text("版")
     _set_as_of(page, AS_OF)
     page.get_by_role("button", name="开始评估").click()
