@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         ge=1,
         description="failed logins from one client, whatever the account, before it must wait",
     )
+    login_max_failures_per_account: int = Field(
+        default=50, ge=1, description="failed logins of one account from all clients before it must wait"
+    )
     login_window_minutes: int = Field(
         default=15, ge=1, description="how long a failed login counts (and how long the wait can be)"
     )

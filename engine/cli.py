@@ -125,17 +125,6 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not allowed (NaN/Infinity)")
 
 
-def _moot(c: dict, criteria: list[dict]) -> bool:
-    """Under an any-of group that is met, whatever else this criterion's status is, it changes nothing."""
-    by_id = {x["id"]: x for x in criteria}
-    parent = by_id.get(c.get("parent"))
-    while parent is not None:
-        if parent["kind"] == "any" and parent["status"] == "met":
-            return True
-        parent = by_id.get(parent.get("parent"))
-    return False
-
-
 def render(result: dict, lang: str = "zh") -> None:
     en = lang == "en"
     title = f"{result.get('name') or ''} {result['credit_code']}".strip()
@@ -158,9 +147,9 @@ def render(result: dict, lang: str = "zh") -> None:
         for c in r["criteria"]:
             if c["kind"] != "criterion" or c["status"] == "met" or r["outcome"] == "eligible":
                 continue
-            if _moot(c, r["criteria"]):
-                # an unmet alternative of an any-of group that is met (TSME: the score, where an
-                # R&D institution already qualifies it) decides nothing and is not shown
+            if c.get("moot"):
+                # it cannot change the outcome: an alternative of an any-of group already met (TSME:
+                # a high-tech certificate, where the score qualifies it) is not shown
                 continue
             line = f"{STATUS_MARK[c['status']]} {c['explanation']}"
             if c.get("remedy"):

@@ -676,7 +676,7 @@ class Engine:
             return out
         facts: dict[str, F.Fact] = r["facts"]
         statuses: dict[str, str] = r["statuses"]
-        decisive = decisive_nodes(cm, statuses)
+        decisive, moot = decisive_nodes(cm, statuses)
         criteria: list[dict] = []
         unmet: list[str] = []
         rows = cm.rows  # a group's row depends only on its status and the language
@@ -692,6 +692,7 @@ class Engine:
             else:
                 row = explain_leaf(leaf, status, facts, lang)
             row["decisive"] = node_id in decisive
+            row["moot"] = node_id in moot
             if status == "unmet" and row["decisive"] and (leaf is not None or node.kind == "not"):
                 unmet.append(row["label"])
             criteria.append(row)
@@ -738,20 +739,32 @@ def _explain_compact(cm: CompiledMeasure, r: dict, lang: str) -> dict:
     facts: dict[str, F.Fact] = r["facts"]
     statuses: dict[str, str] = r["statuses"]
     outcome = r["outcome"]
-    decisive = decisive_nodes(cm, statuses)
+    decisive, moot = decisive_nodes(cm, statuses)
     criteria = []
     unmet = []
-    for cl in cm.leaves:
-        node_id = cl.node.id
+    for node, cl, parent, depth in _tree(cm):
+        node_id = node.id
         status = statuses[node_id]
-        if status != "met":
+        if status == "met" or (cl is None and node.kind != "not"):
+            continue
+        if cl is not None:
             row = explain_leaf(cl, status, facts, lang, full=False)
-            decides = node_id in decisive
-            criteria.append(
-                {"id": node_id, "status": status, "explanation": row["explanation"], "decisive": decides}
-            )
-            if status == "unmet" and decides:
-                unmet.append(row["label"])
+        else:  # a ``not`` that is not met: its failure is named by it, not by the criterion inside
+            key = (node_id, status, lang)
+            row = cm.rows.get(key) or cm.rows.setdefault(key, _group_row(node, parent, depth, status, lang))
+        decides = node_id in decisive
+        out_row = {
+            "id": node_id,
+            "status": status,
+            "explanation": row["explanation"],
+            "decisive": decides,
+            "moot": node_id in moot,
+        }
+        if cl is None:
+            out_row["kind"] = "not"  # the rows of a compact result are criteria, but for these
+        criteria.append(out_row)
+        if status == "unmet" and decides:
+            unmet.append(row["label"])
     missing = decisive_missing(cm, statuses, facts) if outcome == "undetermined" else ()
     benefit = None
     if outcome in ("eligible", "needs_review"):
@@ -787,32 +800,52 @@ def _not_applicable(cm: CompiledMeasure, reason: str) -> dict:
     return {"measure_id": cm.id, "subject": subject, "outcome": "not_applicable", "reason": reason}
 
 
-def decisive_nodes(cm: CompiledMeasure, statuses: dict[str, str]) -> frozenset[str]:
-    """The nodes whose status is a reason for the outcome: the top, and below a decisive group the
-    children whose status made the group's — in an all-of group that failed, its unmet criteria;
-    in an any-of group that is met, the alternatives met (an unmet alternative there decides
-    nothing); in a group met, unmet, unknown or awaiting review as a whole, the children alike.
-    Under a ``not``, the child with the opposite status."""
+def decisive_nodes(cm: CompiledMeasure, statuses: dict[str, str]) -> tuple[frozenset[str], frozenset[str]]:
+    """(the decisive nodes, the moot nodes) of one verdict.
+
+    **Decisive**: the nodes whose status is a reason for the outcome — the top, and below a decisive
+    group the children whose status made the group's: in an all-of group that failed, its unmet
+    criteria; in an any-of group that is met, the alternatives met (an unmet alternative there
+    decides nothing); in a group met, unmet, unknown or awaiting review as a whole, the children
+    alike. Under a ``not``, the child with the opposite status.
+
+    **Moot**: the nodes that cannot change the outcome whatever their status, because a group above
+    them already has the status it needs through another child — the other alternatives of an any-of
+    group that is met (under a ``not``, of an all-of group that failed, which is what the ``not``
+    needs). An unmet alternative of an any-of group that is still unknown is not moot: meeting it
+    would decide the measure."""
     key = tuple(statuses.values())  # the generated judge writes every node, always in one order
     hit = cm.decisive.get(key)
     if hit is not None:
         return hit
     top = cm.measure.criteria
-    out = {top.id}
-    stack = [top]
+    decisive = {top.id}
+    moot: set[str] = set()
+    # (node, it decides, the status it needs for the measure to be met, it is moot)
+    stack: list[tuple[Any, bool, str, bool]] = [(top, True, "met", False)]
     while stack:
-        node = stack.pop()
+        node, decides, target, is_moot = stack.pop()
+        if decides:
+            decisive.add(node.id)
+        if is_moot:
+            moot.add(node.id)
         if not isinstance(node, Group):
             continue
         status = statuses[node.id]
-        want = _NEGATION.get(status, status) if node.kind == "not" else status
+        if node.kind == "not":
+            want, child_target, reached = _NEGATION.get(status, status), _NEGATION[target], False
+        else:
+            want, child_target = status, target
+            # one child with the status needed is enough: an any-of group to be met, an all-of
+            # group to fail (under a ``not``)
+            either = (node.kind == "any") == (target == "met")
+            reached = either and any(statuses[c.id] == target for c in node.children)
         for child in node.children:
-            if statuses[child.id] == want:
-                out.add(child.id)
-                stack.append(child)
+            cs = statuses[child.id]
+            stack.append((child, decides and cs == want, child_target, is_moot or (reached and cs != target)))
     if len(cm.decisive) >= _PLANS_PER_PACK:
         cm.decisive.clear()
-    hit = cm.decisive[key] = frozenset(out)
+    hit = cm.decisive[key] = (frozenset(decisive), frozenset(moot))
     return hit
 
 

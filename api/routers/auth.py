@@ -33,16 +33,19 @@ def login(
     response: Response,
 ) -> dict[str, Any]:
     """OAuth2 密码模式（表单 application/x-www-form-urlencoded）。之后以 ``Authorization: Bearer <令牌>`` 调用。
-    同一账号在同一客户端 15 分钟内失败 5 次（或同一客户端失败 20 次）后须等待，答复 429 与 Retry-After。
+    登录失败过多时须等待，答复 429 与 Retry-After（默认：同一账号在同一客户端 15 分钟内 5 次，同一客户端 20 次，
+    同一账号 50 次；见 HUIQI_LOGIN_*）。
 
-    OAuth2 password flow (form-encoded); then send ``Authorization: Bearer <token>``. After 5 failed
-    logins of one account from one client in 15 minutes (or 20 from one client), 429 with Retry-After."""
+    OAuth2 password flow (form-encoded); then send ``Authorization: Bearer <token>``. Too many failed
+    logins get 429 with Retry-After (by default 5 of one account from one client in 15 minutes, 20
+    from one client, 50 of one account; see HUIQI_LOGIN_*)."""
     policy = accounts.LoginPolicy(
         max_failures=settings.login_max_failures,
         max_failures_per_client=settings.login_max_failures_per_client,
+        max_failures_per_account=settings.login_max_failures_per_account,
         window=dt.timedelta(minutes=settings.login_window_minutes),
     )
-    client = request.client.host if request.client else "unknown"
+    client = accounts.client_key(request.client.host if request.client else None)
     user = accounts.authenticate(db, username, password, client, policy)
     token, expires = accounts.issue_token(db, user, settings.token_ttl_minutes)
     response.headers["Cache-Control"] = "no-store"

@@ -94,6 +94,12 @@ class CriterionResult(Open):
         " / whether this node's status is a reason for the outcome (an unmet alternative of an any-of"
         " group that is met is false)",
     )
+    moot: bool | None = Field(
+        default=None,
+        description="无论其状态如何都不能改变结论（如已满足的“之一”组中的其他备选条件）"
+        " / whatever its status, it cannot change the outcome (e.g. the other alternatives of an"
+        " any-of group already met)",
+    )
 
 
 class Benefit(Open):

@@ -199,9 +199,7 @@ def result_records(claim: Claim, row: Any, result: dict[str, Any]) -> list[dict[
     out = []
     for r in result["results"]:
         subject = r["subject"]
-        # the criteria that failed it: an unmet alternative of an any-of group that is met decides
-        # nothing (results stored before the flag existed count every unmet criterion)
-        failed = [c["id"] for c in r["criteria"] if c.get("status") == "unmet" and c.get("decisive", True)]
+        failed = failed_criteria(r)
         b = r.get("benefit")
         benefit = (
             {
@@ -252,13 +250,35 @@ def result_records(claim: Claim, row: Any, result: dict[str, Any]) -> list[dict[
     return out
 
 
+def failed_criteria(r: dict[str, Any]) -> list[str]:
+    """The criteria that made a result ineligible: its decisive unmet ones (a ``not`` group names
+    its own failure). An eligible result has none, even an unmet criterion inside a ``not`` it
+    needed; an unmet alternative of an any-of group that is met decides nothing. Results stored
+    before the flag existed count every unmet criterion."""
+    if r["outcome"] != "ineligible":
+        return []
+    return [
+        c["id"]
+        for c in r["criteria"]
+        if c.get("status") == "unmet"
+        and c.get("decisive", True)
+        and c.get("kind", "criterion") in _FAILING_KINDS
+    ]
+
+
+_FAILING_KINDS = ("criterion", "not")  # a group that fails is named by the criteria inside it
+
+
 # what a stored result keeps of a criterion; a compact result's rows hold no more than this and are
 # stored as they are (they are the engine's fresh dicts, not shared)
-_STORED_KEYS = frozenset(("id", "status", "explanation", "gap", "decisive"))
+_STORED_KEYS = frozenset(("id", "kind", "status", "explanation", "gap", "decisive", "moot"))
+
+
+_STORED_ORDER = ("id", "kind", "status", "explanation", "gap", "decisive", "moot")
 
 
 def _stored(c: dict[str, Any]) -> dict[str, Any]:
-    return {k: c[k] for k in ("id", "status", "explanation", "gap", "decisive") if c.get(k) is not None}
+    return {k: c[k] for k in _STORED_ORDER if c.get(k) is not None}
 
 
 def _path(m: Any) -> str:

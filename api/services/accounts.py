@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import ipaddress
 import math
 from typing import Any
 
@@ -156,58 +157,90 @@ def update_user(db: Session, user_id: int, data: UserUpdate, actor: Principal) -
 
 @dataclasses.dataclass(frozen=True)
 class LoginPolicy:
-    """How many failed logins are allowed in the window: of one account from one client, and from
-    one client whatever the account (someone trying one password on many accounts)."""
+    """How many failed logins are allowed in the window: of one account from one client, from one
+    client whatever the account (one password tried on many accounts), and of one account from all
+    clients (guessing spread over many addresses)."""
 
     max_failures: int = 5
     max_failures_per_client: int = 20
+    max_failures_per_account: int = 50
     window: dt.timedelta = dt.timedelta(minutes=15)
 
 
-def authenticate(
-    db: Session, username: str, password: str, client: str = "unknown", policy: LoginPolicy | None = None
-) -> User:
-    """The account, or ``invalid-credentials``. Failed attempts are counted in the database per
-    account and client and per client; past the limit the answer is ``too-many-attempts`` with
-    ``Retry-After``, before the password is even checked, so that guessing goes no faster with the
-    right password among the guesses. A successful login clears its account's failures."""
-    policy = policy or LoginPolicy()
+def client_key(host: str | None) -> str:
+    """The client a failure is counted against: its IPv4 address, or its IPv6 /64 (one host
+    commonly holds a whole /64 and could rotate through it)."""
+    if not host:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host[:64]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def authenticate(db: Session, username: str, password: str, client: str, policy: LoginPolicy) -> User:
+    """The account, or ``invalid-credentials``.
+
+    Every attempt is recorded as a failure *before* the password is checked, and the record is
+    removed if the password is right: so parallel guesses cannot all slip in before any failure is
+    counted — the k-th attempt to be counted sees at least k. Past a limit the answer is
+    ``too-many-attempts`` with ``Retry-After``, without checking the password, so guessing goes no
+    faster with the right password among the guesses. The account is recorded by a hash (people type
+    passwords into the user-name field), and records older than the window are removed on every
+    attempt. A successful login clears its account's failures from that client only."""
     # a name no account can have (NUL, over-long) is looked up as nobody, never sent to the database
     valid = len(username) <= 64 and "\x00" not in username
-    name = username if valid else ""
-    client = client[:64]
-    _refuse_while_throttled(db, name, client, policy)
+    account = security.digest(username if valid else "")
+    now = utcnow()
+    attempt = LoginFailure(username=account, client=client, at=now)
+    db.add(attempt)
+    # the ORM's flush first: on SQLite it takes the write gate (api.db.SQLiteWriteGate) before any
+    # write, so that a bulk delete cannot hold SQLite's lock while another writer holds the gate
+    db.flush()
+    db.execute(delete(LoginFailure).where(LoginFailure.at < now - policy.window))
+    db.commit()
+    try:
+        _refuse_while_throttled(db, account, client, policy)
+    except ApiProblem:
+        # a refused attempt checked no password: it does not count, and waiting is enough
+        db.delete(attempt)
+        db.commit()
+        raise
     user = db.scalar(select(User).where(User.username == username)) if valid else None
     ok = security.verify_password(password, user.password_hash if user else None)
     if user is None or not ok or not user.is_active:
-        now = utcnow()
-        db.execute(delete(LoginFailure).where(LoginFailure.at < now - policy.window))
-        db.add(LoginFailure(username=name, client=client, at=now))
-        db.commit()
         raise ApiProblem(
             "invalid-credentials",
             ("用户名或密码错误，或账号已停用", "wrong username or password, or the account is disabled"),
             headers={"WWW-Authenticate": 'Bearer realm="huiqi"'},
         )
-    if db.scalar(select(func.count()).where(LoginFailure.username == name)):
-        db.execute(delete(LoginFailure).where(LoginFailure.username == name))
-        db.commit()
+    db.delete(attempt)
+    db.flush()  # the write gate first, as above
+    db.execute(delete(LoginFailure).where(LoginFailure.username == account, LoginFailure.client == client))
+    db.commit()
     return user
 
 
-def _refuse_while_throttled(db: Session, username: str, client: str, policy: LoginPolicy) -> None:
-    since = utcnow() - policy.window
-    recent = LoginFailure.at >= since
+def _refuse_while_throttled(db: Session, account: str, client: str, policy: LoginPolicy) -> None:
+    """``too-many-attempts`` when the attempts just recorded exceed a limit."""
+    recent = LoginFailure.at >= utcnow() - policy.window
     for where, limit in (
-        ((LoginFailure.username == username, LoginFailure.client == client), policy.max_failures),
+        ((LoginFailure.username == account, LoginFailure.client == client), policy.max_failures),
         ((LoginFailure.client == client,), policy.max_failures_per_client),
+        ((LoginFailure.username == account,), policy.max_failures_per_account),
     ):
+        # this attempt is among them: more than ``limit`` means ``limit`` failures came before it
         times = db.scalars(
-            select(LoginFailure.at).where(*where, recent).order_by(LoginFailure.at.desc()).limit(limit)
+            select(LoginFailure.at).where(*where, recent).order_by(LoginFailure.at.desc()).limit(limit + 1)
         ).all()
-        if len(times) < limit:
+        if len(times) <= limit:
             continue
-        # the wait ends when the oldest of the last ``limit`` failures leaves the window
+        # the wait ends when the oldest of the ``limit`` failures before this attempt leaves the window
         wait = max(1, math.ceil((times[-1] + policy.window - utcnow()).total_seconds()))
         minutes = math.ceil(wait / 60)
         raise ApiProblem(

@@ -1,15 +1,26 @@
-"""Which criteria decide an outcome (``decisive``): the summary names those, the table shows only
-those that matter, and screening counts only those as the criterion that failed.
+"""Which criteria decide an outcome (``decisive``) and which cannot change it (``moot``): the
+summary names the decisive failures, the table hides the moot, and screening counts only decisive
+failures of an ineligible result.
 
 The established enterprise is a TSME by its score (第六条（五）): the direct routes of 第八条 — a
-high-tech certificate, a national award, a standard it led — are unmet alternatives of an any-of group
-that is met. With a serious environmental violation (第六条（四）) it is ineligible, and the one
-reason is that violation."""
+high-tech certificate, a national award, a standard it led — are alternatives of an any-of group that
+is met. With a serious environmental violation (第六条（四）) it is ineligible, and the one reason is
+that violation."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
+import pytest
+
+from api.screening.work import failed_criteria
+from engine import Engine
 from engine.evaluate import combine
 from tests.conftest import criterion
+from tests.population import AS_OF, population
+
+RULES = Path(__file__).resolve().parents[2] / "rules"
 
 
 def _tsme(result: dict) -> dict:
@@ -28,16 +39,18 @@ def test_an_ineligible_summary_names_only_the_criterion_that_failed_it(engine, e
     assert r["outcome"] == "ineligible"
     assert r["explanation"] == "未满足：未发生严重环境违法行为"
     en = _tsme(engine.evaluate(p["profile"], p["as_of"], measures=["tsme-evaluation"], lang="en"))
-    assert en["explanation"].count(",") == 0 and en["explanation"].startswith("not met: ")
+    assert en["explanation"] == "not met: No serious environmental violation"
+    assert failed_criteria(r) == ["art6_4_no_environmental_violation"]
 
 
-def test_unmet_alternatives_of_a_met_any_of_group_do_not_decide(engine, established):
+def test_alternatives_of_a_met_any_of_group_neither_decide_nor_matter(engine, established):
     p = _violating(established)
     result = engine.evaluate(p["profile"], p["as_of"], measures=["tsme-evaluation"])
     certificate = criterion(result, "tsme-evaluation", "art8_1_valid_hte_certificate")
-    assert certificate["status"] == "unmet" and certificate["decisive"] is False
+    assert certificate["status"] == "unmet"
+    assert (certificate["decisive"], certificate["moot"]) == (False, True)
     violation = criterion(result, "tsme-evaluation", "art6_4_no_environmental_violation")
-    assert violation["status"] == "unmet" and violation["decisive"] is True
+    assert (violation["status"], violation["decisive"], violation["moot"]) == ("unmet", True, False)
     # the chain above the reason decides too; the met any-of group does not (the outcome is a failure)
     assert criterion(result, "tsme-evaluation", "art6_4_integrity")["decisive"] is True
     assert criterion(result, "tsme-evaluation", "all_conditions")["decisive"] is True
@@ -45,57 +58,155 @@ def test_unmet_alternatives_of_a_met_any_of_group_do_not_decide(engine, establis
     assert criterion(result, "tsme-evaluation", "art6_1_resident_enterprise")["decisive"] is False
 
 
-def test_in_an_eligible_result_the_met_route_decides_and_the_others_do_not(engine, established):
+def test_in_an_eligible_result_the_met_route_decides_and_the_others_are_moot(engine, established):
     result = engine.evaluate(established["profile"], established["as_of"], measures=["tsme-evaluation"])
-    assert _tsme(result)["outcome"] == "eligible"
+    r = _tsme(result)
+    assert r["outcome"] == "eligible" and failed_criteria(r) == []
     assert criterion(result, "tsme-evaluation", "art6_5_score_route")["decisive"] is True
     assert criterion(result, "tsme-evaluation", "art6_5_score_at_least_60")["decisive"] is True
-    assert criterion(result, "tsme-evaluation", "art8_direct")["decisive"] is False
-    assert criterion(result, "tsme-evaluation", "art8_1_valid_hte_certificate")["decisive"] is False
+    assert criterion(result, "tsme-evaluation", "art8_direct")["moot"] is True
+    assert criterion(result, "tsme-evaluation", "art8_1_valid_hte_certificate")["moot"] is True
 
 
-def test_compact_results_carry_the_same_flag(engine, established):
+def test_an_alternative_of_an_undecided_any_of_group_is_not_moot(engine):
+    """An unmet alternative of an any-of group that is still unknown decides nothing yet, but meeting
+    it would decide the measure: it is not moot, and its remedy stands."""
+    p = population(300, seed=41)[43]
+    result = engine.evaluate(p, AS_OF, measures=["angel-venture-support"])
+    r = result["results"][0]
+    assert r["outcome"] == "undetermined"
+    c = criterion(result, "angel-venture-support", "tsme_registered")
+    assert (c["status"], c["decisive"], c["moot"]) == ("unmet", False, False)
+    assert c["remedy"]
+    fixed = dict(
+        p,
+        certifications={
+            **(p.get("certifications") or {}),
+            "tsme": {"registration_no": "202437010100001234", "year": 2025},
+        },
+    )
+    after = engine.evaluate(fixed, AS_OF, measures=["angel-venture-support"])["results"][0]
+    assert after["outcome"] == "eligible"
+
+
+def test_compact_results_carry_the_same_flags(engine, established):
     p = _violating(established)
     full = _tsme(engine.evaluate(p["profile"], p["as_of"], measures=["tsme-evaluation"]))
     compact = _tsme(engine.evaluate(p["profile"], p["as_of"], measures=["tsme-evaluation"], detail="compact"))
     flags = {
-        c["id"]: c["decisive"] for c in full["criteria"] if c["kind"] == "criterion" and c["status"] != "met"
+        c["id"]: (c["decisive"], c["moot"])
+        for c in full["criteria"]
+        if c["kind"] == "criterion" and c["status"] != "met"
     }
-    assert {c["id"]: c["decisive"] for c in compact["criteria"]} == flags
+    assert {c["id"]: (c["decisive"], c["moot"]) for c in compact["criteria"]} == flags
     assert compact["explanation"] == full["explanation"]
 
 
-def test_decisive_nodes_follow_the_combination_on_random_profiles(engine):
-    """On every result of a seeded population: the top decides; a decisive group's children decide
-    exactly when their status is the one the group's status comes from; and an ineligible outcome
-    always has a decisive unmet criterion (the summary never comes out empty)."""
-    from tests.population import AS_OF, population
+def _recombine(criteria: list[dict], statuses: dict[str, str]) -> str:
+    """The top's status from the leaves' statuses, by the contract's combination over the tree."""
+    children: dict[str | None, list[dict]] = {}
+    for c in criteria:
+        children.setdefault(c["parent"], []).append(c)
 
-    negate = {"met": "unmet", "unmet": "met"}
+    def status(c: dict) -> str:
+        if c["kind"] == "criterion":
+            return statuses[c["id"]]
+        return combine(c["kind"], [status(k) for k in children[c["id"]]])
+
+    return status(children[None][0])
+
+
+def test_the_flags_mean_what_they_say_on_random_profiles(engine):
+    """On every result of a seeded population, by recombining the tree:
+    - the decisive criteria alone carry the outcome: with every other criterion turned against it
+      (met for an ineligible result, unmet for an eligible one), the outcome stands;
+    - a moot criterion changes nothing: set to met, unmet or unknown, the top keeps its status;
+    - an ineligible result names at least one decisive failure, and only decisive unmet criteria."""
+    checked = {"ineligible": 0, "eligible": 0, "moot": 0}
     for p in population(300, seed=41):
         for r in engine.evaluate(p, AS_OF)["results"]:
-            rows = {c["id"]: c for c in r["criteria"]}
-            for c in r["criteria"]:
-                parent = rows.get(c["parent"])
-                if parent is None:
-                    assert c["decisive"] is True
-                    continue
-                want = (
-                    negate.get(parent["status"], parent["status"])
-                    if parent["kind"] == "not"
-                    else parent["status"]
-                )
-                assert c["decisive"] is (parent["decisive"] and c["status"] == want), (
-                    r["measure_id"],
-                    c["id"],
-                )
-            groups = [c for c in r["criteria"] if c["kind"] in ("all", "any")]
-            for g in groups:  # the flag is consistent with the three-valued combination itself
-                kids = [c["status"] for c in r["criteria"] if c["parent"] == g["id"]]
-                assert combine(g["kind"], kids) == g["status"]
+            crit = r["criteria"]
+            if not crit:
+                continue
+            leaves = {c["id"]: c["status"] for c in crit if c["kind"] == "criterion"}
+            top = _recombine(crit, leaves)
+            flags = {c["id"]: c for c in crit}
+            if r["outcome"] in ("ineligible", "eligible"):
+                against = "met" if r["outcome"] == "ineligible" else "unmet"
+                turned = {k: s if flags[k]["decisive"] else against for k, s in leaves.items()}
+                assert _recombine(crit, turned) == top, (r["measure_id"], "decisive")
+                checked[r["outcome"]] += 1
+            for k in leaves:
+                if flags[k]["moot"]:
+                    for s in ("met", "unmet", "unknown"):
+                        assert _recombine(crit, {**leaves, k: s}) == top, (r["measure_id"], k)
+                    checked["moot"] += 1
             if r["outcome"] == "ineligible":
-                assert any(
-                    c["decisive"] and c["status"] == "unmet" and c["kind"] == "criterion"
-                    for c in r["criteria"]
-                )
+                failed = failed_criteria(r)
+                assert failed and all(flags[f]["status"] == "unmet" for f in failed)
                 assert r["explanation"].startswith("未满足：") and r["explanation"] != "未满足："
+    assert min(checked.values()) > 20, checked  # the population exercises every case
+
+
+# ------------------------------------------------------------------ a criterion inside ``not``
+
+
+@pytest.fixture(scope="module")
+def not_pack(tmp_path_factory) -> Path:
+    """HTE recognition with "resident enterprise" written as not(resident = false): the same rule."""
+    root = tmp_path_factory.mktemp("not-pack")
+    (root / "national").mkdir()
+    if (RULES / "pack.yaml").exists():
+        shutil.copy(RULES / "pack.yaml", root / "pack.yaml")
+    text = (RULES / "national" / "hte-recognition.yaml").read_text(encoding="utf-8")
+    old = """    - id: resident_enterprise
+      label: {zh: 居民企业, en: Resident enterprise}
+      fact: resident_enterprise
+      op: eq
+      value: true
+"""
+    new = """    - id: not_non_resident
+      label: {zh: 不是非居民企业, en: Not a non-resident enterprise}
+      not:
+        id: resident_enterprise
+        label: {zh: 非居民企业, en: Non-resident enterprise}
+        fact: resident_enterprise
+        op: eq
+        value: false
+"""
+    assert old in text
+    text = text.replace(old, new, 1)
+    # the leaf moved two columns right: its remaining keys follow it
+    text = text.replace(
+        "      unit: bool\n      clause: 第二条\n      quote: 本办法所称",
+        "        unit: bool\n        clause: 第二条\n        quote: 本办法所称",
+        1,
+    )
+    (root / "national" / "hte-recognition.yaml").write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize("backend", ["durable", "python"])
+def test_a_failure_through_not_is_named_by_the_not_in_full_and_compact(not_pack, established, backend):
+    engine = Engine(rules_dir=not_pack, backend=backend)
+    established["profile"]["resident_enterprise"] = False
+    results = {
+        d: engine.evaluate(established["profile"], established["as_of"], detail=d)["results"][0]
+        for d in ("full", "compact")
+    }
+    for r in results.values():
+        assert r["outcome"] == "ineligible"
+        assert r["explanation"] == "未满足：不是非居民企业"
+        assert failed_criteria(r) == ["not_non_resident"]
+    leaf = next(c for c in results["full"]["criteria"] if c["id"] == "resident_enterprise")
+    assert (leaf["status"], leaf["decisive"]) == ("met", True)  # the reason the not failed
+
+
+@pytest.mark.parametrize("backend", ["durable", "python"])
+def test_an_unmet_criterion_inside_a_not_that_is_met_is_no_failure(not_pack, established, backend):
+    engine = Engine(rules_dir=not_pack, backend=backend)
+    r = engine.evaluate(established["profile"], established["as_of"], detail="compact")["results"][0]
+    assert r["outcome"] == "eligible"
+    inner = next(c for c in r["criteria"] if c["id"] == "resident_enterprise")
+    assert (inner["status"], inner["decisive"]) == ("unmet", True)  # unmet is what the not needs
+    assert failed_criteria(r) == []

@@ -215,27 +215,43 @@ def test_an_error_of_one_fiscal_year_is_shown_on_that_year(page, console):
     expect(page.locator("#sc-errors-list li")).to_have_count(2)
 
 
-def test_criteria_that_do_not_decide_are_marked_and_offer_no_remedy(page, server):
-    """The established enterprise with a serious environmental violation is not a TSME. Its score
-    would qualify it, so the direct routes of 第八条 it lacks (a high-tech certificate …) decide nothing:
-    the page says so and offers no remedy for them; the violation is the reason."""
+def test_criteria_that_cannot_change_the_outcome_are_marked_and_offer_no_remedy(page, server):
+    """The established enterprise with a provincial R&D institution qualifies for TSME directly (第八条
+    （三）), so the score route (第六条（五）) cannot change the outcome, though its tech-staff criterion
+    fails and has a remedy: the page says so and offers no remedy. A serious environmental violation
+    makes it ineligible: that is the reason, and it is not marked."""
     from api.services import profiles
+    from engine import Engine
     from engine.profile import Profile
 
-    violating = json.loads(json.dumps(PROFILE))
-    violating["compliance"]["serious_environmental_violation_within_1y"] = True
+    p = json.loads(json.dumps(PROFILE))
+    p["honors"]["rd_institution_level"] = "provincial"
+    p["fiscal_years"][-1]["tech_staff"] = 5  # 2.5 % of 200: the tech-staff score is 0
+    p["compliance"]["serious_environmental_violation_within_1y"] = True
+    api_row = next(
+        c
+        for c in Engine(backend="python").evaluate(p, AS_OF, measures=["tsme-evaluation"])["results"][0][
+            "criteria"
+        ]
+        if c["id"] == "art6_5_tech_staff_score_nonzero"
+    )
+    assert api_row["status"] == "unmet" and api_row["moot"] and api_row["remedy"]  # the page hides it
     with server.app.state.sessionmaker() as db:
-        profiles.append_version(db, Profile.model_validate(violating), None)
-        db.commit()
+        profiles.append_version(db, Profile.model_validate(p), None)
     login(page, "qiye", next_path="/self-check?measures=tsme-evaluation&load=1")
     expect(page.locator("#sc-status")).to_contain_text("版")
+    # the saved figures come back into the form (loading once wrote the empty inputs over them)
+    expect(page.locator('[data-path="fiscal_years[2024].employees"]')).to_have_value("200")
     _set_as_of(page, AS_OF)
+    expect(page.locator('[data-path="fiscal_years[2024].tech_staff"]')).to_have_value("5")
+    expect(page.locator('[data-path="fiscal_years[2022].employees"]')).to_have_value("200")
     page.get_by_role("button", name="开始评估").click()
     card = page.locator('#sc-result article[data-measure="tsme-evaluation"]')
     expect(card).to_have_attribute("data-outcome", "ineligible")
     expect(card.locator(".card-body > p").first).to_have_text("未满足：未发生严重环境违法行为")
-    moot = card.locator('tr[data-criterion="art8_1_valid_hte_certificate"]')
-    expect(moot).to_have_attribute("data-decisive", "false")
+    moot = card.locator('tr[data-criterion="art6_5_tech_staff_score_nonzero"]')
+    expect(moot).to_have_attribute("data-status", "unmet")
+    expect(moot).to_have_attribute("data-moot", "true")
     expect(moot.locator(".not-decisive")).to_have_text("不影响结论")
     expect(moot.locator(".remedy")).to_have_count(0)
     reason = card.locator('tr[data-criterion="art6_4_no_environmental_violation"]')

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select, update
 
 from api.models import AccessToken, LoginFailure
+from api.problems import ApiProblem
 from tests.api.conftest import PASSWORD, assert_problem
 
 
@@ -136,3 +138,45 @@ def test_the_limits_are_settings(client, world):
         assert_problem(_login(c), 429, "too-many-attempts")
     finally:
         app.state.db_engine.dispose()
+
+
+def test_parallel_guesses_get_no_more_password_checks_than_the_limit(client):
+    """Thirty wrong passwords sent at once for one account: each attempt is counted before its password
+    is checked, so at most five are checked (401) and the rest are refused (429)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    def attempt(_: int) -> int:
+        with TestClient(client.app, raise_server_exceptions=False) as c:
+            return _login(c, "reviewer", "wrong-password!").status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        codes = list(pool.map(attempt, range(30)))
+    assert set(codes) <= {401, 429} and codes.count(401) <= 5 and codes.count(429) >= 25
+
+
+def test_guessing_one_account_from_many_clients_is_capped_too(client, world):
+    from api.services.accounts import LoginPolicy, authenticate
+
+    policy = LoginPolicy(max_failures=5, max_failures_per_client=20, max_failures_per_account=8)
+    with world.app.state.sessionmaker() as db:
+        for i in range(8):
+            with pytest.raises(ApiProblem) as e:
+                authenticate(db, "reviewer", "wrong-password!", f"10.0.0.{i}", policy)
+            assert e.value.kind == "invalid-credentials"
+        with pytest.raises(ApiProblem) as e:
+            authenticate(db, "reviewer", PASSWORD, "10.0.1.1", policy)  # a new client, the right password
+        assert e.value.kind == "too-many-attempts"
+        # what is kept names no account in clear (people type passwords into the user-name field)
+        assert "reviewer" not in {r.username for r in db.scalars(select(LoginFailure))}
+
+
+def test_an_ipv6_client_is_counted_by_its_64_block():
+    from api.services.accounts import client_key
+
+    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
+    assert client_key("203.0.113.7") == "203.0.113.7"
+    assert client_key("::ffff:203.0.113.7") == "203.0.113.7"
+    assert client_key(None) == "unknown" and client_key("testclient") == "testclient"

@@ -137,7 +137,7 @@
       el("span", { class: "status-" + c.status }, (c.status_label || t("status." + c.status)) + "："),
       c.explanation || c.label || c.id,
       c.gap_display ? el("span", { class: "gap ms-1" }, "（" + c.gap_display + "）") : null,
-      c.decisive === false ? el("span", { class: "text-body-secondary not-decisive ms-1" }, "（" + t("res.not_decisive") + "）") : null,
+      c.moot === true ? el("span", { class: "text-body-secondary not-decisive ms-1" }, "（" + t("res.not_decisive") + "）") : null,
       c.remedy ? el("div", { class: "remedy mt-1" }, c.remedy) : null)));
   }
 

@@ -28,10 +28,10 @@
         c.clause ? el("span", { class: "badge text-bg-light border ms-1 clause" }, c.clause) : null,
         c.provisional ? el("span", { class: "badge badge-provisional ms-1" }, t("cat.provisional")) : null,
         c.quote && !isGroup ? el("details", { class: "small" }, el("summary", {}, t("cat.quote")), el("blockquote", { class: "mb-1" }, c.quote)) : null);
-      // an unmet alternative of an any-of group that is met (and the like) decides nothing: said so,
-      // and no remedy is offered for it
-      const moot = c.decisive === false && c.status !== "met";
-      return el("tr", { class: isGroup ? "table-light" : "", dataset: { criterion: c.id, status: c.status, decisive: String(c.decisive !== false) } },
+      // a criterion that cannot change the outcome (an alternative of an any-of group already met)
+      // is said to be so, and no remedy is offered for it
+      const moot = c.moot === true && c.status !== "met";
+      return el("tr", { class: isGroup ? "table-light" : "", dataset: { criterion: c.id, status: c.status, decisive: String(c.decisive !== false), moot: String(c.moot === true) } },
         el("td", {}, label),
         el("td", { class: "status-" + c.status }, c.status_label || t("status." + c.status),
           moot ? el("div", { class: "small text-body-secondary not-decisive" }, t("res.not_decisive")) : null),

@@ -80,8 +80,9 @@
     });
   }
 
-  function buildFiscal() {
-    saveFiscalValues();
+  // save = false when the values were just set from a loaded profile: the inputs on screen are stale
+  function buildFiscal(save = true) {
+    if (save) saveFiscalValues();
     const body = document.getElementById("grp-body-fiscal");
     body.replaceChildren(el("p", { class: "field-help" }, t("sc.fiscal_help")));
     for (const year of yearsForAsOf()) {
@@ -423,9 +424,10 @@
       for (const [k, v] of Object.entries(fy)) if (k !== "year" && v !== null) fiscalValues[fy.year][k] = String(v);
       if (!yearsForAsOf().includes(fy.year)) extraYears.push(fy.year);
     }
-    document.querySelectorAll("[data-fy]").forEach((i) => { i.value = ""; });
     Object.keys(fiscalValues).forEach((y) => { if (!(profile.fiscal_years || []).some((fy) => String(fy.year) === String(y))) delete fiscalValues[y]; });
-    buildFiscal();
+    // not saved from the inputs first: that wrote the empty inputs of the years on screen over the
+    // loaded values, and a saved profile came back without its figures
+    buildFiscal(false);
     document.getElementById("pj-list").replaceChildren();
     for (const p of profile.projects || []) addProject(p);
     applyVisibility();
