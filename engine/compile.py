@@ -184,7 +184,7 @@ class CompiledMeasure:
     heads: dict[str, dict] = field(default_factory=dict)  # the static part of its results, per language
     judge: Any = None  # its criteria tree as generated code (engine/evaluate.py _judge_code)
     # the nodes whose status decides the outcome, by the statuses of all nodes (engine/evaluate.py)
-    decisive: dict[tuple, frozenset[str]] = field(default_factory=dict)
+    decisive: dict[tuple, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)  # and moot
 
     @functools.cached_property
     def outcome_path(self) -> str:

@@ -733,7 +733,8 @@ _COMPACT_BENEFIT = ("kind", "amount", "tier", "unit", "rate", "cap")
 
 def _explain_compact(cm: CompiledMeasure, r: dict, lang: str) -> dict:
     """Bulk screening's shape: what a reviewer needs per row, a tenth of the size — only the
-    criteria that are not met, as id, status and explanation; missing facts as paths; the benefit's
+    criteria that are not met (and ``not`` groups not met), as id, status, explanation and the
+    decisive and moot flags; missing facts as paths; the benefit's
     figures; no quotes, titles or labels (as_of and the rule pack version stand once on the
     evaluation that holds these results)."""
     facts: dict[str, F.Fact] = r["facts"]
@@ -809,8 +810,8 @@ def decisive_nodes(cm: CompiledMeasure, statuses: dict[str, str]) -> tuple[froze
     decides nothing); in a group met, unmet, unknown or awaiting review as a whole, the children
     alike. Under a ``not``, the child with the opposite status.
 
-    **Moot**: the nodes that cannot change the outcome whatever their status, because a group above
-    them already has the status it needs through another child — the other alternatives of an any-of
+    **Moot**: the nodes that cannot help the measure be met, because a group above them already has
+    the status it needs through another child — the other alternatives of an any-of
     group that is met (under a ``not``, of an all-of group that failed, which is what the ``not``
     needs). An unmet alternative of an any-of group that is still unknown is not moot: meeting it
     would decide the measure."""

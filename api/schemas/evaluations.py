@@ -96,9 +96,9 @@ class CriterionResult(Open):
     )
     moot: bool | None = Field(
         default=None,
-        description="无论其状态如何都不能改变结论（如已满足的“之一”组中的其他备选条件）"
-        " / whatever its status, it cannot change the outcome (e.g. the other alternatives of an"
-        " any-of group already met)",
+        description="无助于满足本措施：所在的组已由另一个条件满足所需（如已满足的“之一”组中的其他备选条件）"
+        " / it cannot help the measure be met: another alternative already gives its group the status"
+        " needed (e.g. the other alternatives of an any-of group already met)",
     )
 
 

@@ -652,8 +652,12 @@ def reasons(outcome: str, detail: dict[str, Any] | None) -> str:
     if outcome == "undetermined":
         labels = detail.get("missing_labels") or detail.get("missing") or []
         return "缺少：" + "、".join(labels) if labels else ""
-    if outcome == "needs_review":
-        return "；".join(c.get("explanation", "") for c in crit if c.get("status") == "manual_review")
+    if outcome == "needs_review":  # the criteria a person must judge (a ``not`` around one repeats it)
+        return "；".join(
+            c.get("explanation", "")
+            for c in crit
+            if c.get("status") == "manual_review" and c.get("kind") != "not"
+        )
     if outcome == "eligible":
         b = detail.get("benefit") or {}
         bits = [x for x in (b.get("tier_label"), b.get("amount_display")) if x]

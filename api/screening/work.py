@@ -253,8 +253,8 @@ def result_records(claim: Claim, row: Any, result: dict[str, Any]) -> list[dict[
 def failed_criteria(r: dict[str, Any]) -> list[str]:
     """The criteria that made a result ineligible: its decisive unmet ones (a ``not`` group names
     its own failure). An eligible result has none, even an unmet criterion inside a ``not`` it
-    needed; an unmet alternative of an any-of group that is met decides nothing. Results stored
-    before the flag existed count every unmet criterion."""
+    needed; an unmet alternative of an any-of group that is met decides nothing. (Runs stored
+    before the flag existed keep the failed criteria they were stored with.)"""
     if r["outcome"] != "ineligible":
         return []
     return [

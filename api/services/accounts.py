@@ -186,16 +186,18 @@ def client_key(host: str | None) -> str:
 def authenticate(db: Session, username: str, password: str, client: str, policy: LoginPolicy) -> User:
     """The account, or ``invalid-credentials``.
 
-    Every attempt is recorded as a failure *before* the password is checked, and the record is
-    removed if the password is right: so parallel guesses cannot all slip in before any failure is
-    counted — the k-th attempt to be counted sees at least k. Past a limit the answer is
-    ``too-many-attempts`` with ``Retry-After``, without checking the password, so guessing goes no
-    faster with the right password among the guesses. The account is recorded by a hash (people type
-    passwords into the user-name field), and records older than the window are removed on every
-    attempt. A successful login clears its account's failures from that client only."""
+    Past a limit the answer is ``too-many-attempts`` with ``Retry-After``, without checking the
+    password, so guessing goes no faster with the right password among the guesses. A refusal is
+    decided by reading first (a flood of refused attempts writes nothing). An attempt let through is
+    recorded as a failure *before* its password is checked, counted again, and the record removed
+    if the password is right: so parallel guesses cannot all slip in before any failure is counted —
+    the k-th attempt to be counted sees at least k. The account is recorded by a hash (people type
+    passwords into the user-name field); records older than the window are removed on every
+    attempt let through. A successful login clears its account's failures from that client only."""
     # a name no account can have (NUL, over-long) is looked up as nobody, never sent to the database
     valid = len(username) <= 64 and "\x00" not in username
     account = security.digest(username if valid else "")
+    _refuse_while_throttled(db, account, client, policy, pending=0)
     now = utcnow()
     attempt = LoginFailure(username=account, client=client, at=now)
     db.add(attempt)
@@ -205,7 +207,7 @@ def authenticate(db: Session, username: str, password: str, client: str, policy:
     db.execute(delete(LoginFailure).where(LoginFailure.at < now - policy.window))
     db.commit()
     try:
-        _refuse_while_throttled(db, account, client, policy)
+        _refuse_while_throttled(db, account, client, policy, pending=1)
     except ApiProblem:
         # a refused attempt checked no password: it does not count, and waiting is enough
         db.delete(attempt)
@@ -221,24 +223,43 @@ def authenticate(db: Session, username: str, password: str, client: str, policy:
         )
     db.delete(attempt)
     db.flush()  # the write gate first, as above
-    db.execute(delete(LoginFailure).where(LoginFailure.username == account, LoginFailure.client == client))
+    # the failures before this one; attempts from the client still being checked keep theirs
+    db.execute(
+        delete(LoginFailure).where(
+            LoginFailure.username == account, LoginFailure.client == client, LoginFailure.id < attempt.id
+        )
+    )
     db.commit()
     return user
 
 
-def _refuse_while_throttled(db: Session, account: str, client: str, policy: LoginPolicy) -> None:
-    """``too-many-attempts`` when the attempts just recorded exceed a limit."""
+def _refuse_while_throttled(
+    db: Session, account: str, client: str, policy: LoginPolicy, pending: int
+) -> None:
+    """``too-many-attempts`` when ``limit`` failures precede this attempt in the window (``pending``:
+    1 once this attempt is recorded among them, 0 before).
+
+    The cap per account (all clients) applies only to a client that has failed on the account
+    itself: someone guessing from many addresses must not lock the account's owner out of a client
+    from which it has not failed."""
     recent = LoginFailure.at >= utcnow() - policy.window
-    for where, limit in (
-        ((LoginFailure.username == account, LoginFailure.client == client), policy.max_failures),
-        ((LoginFailure.client == client,), policy.max_failures_per_client),
-        ((LoginFailure.username == account,), policy.max_failures_per_account),
+    own = 0
+    for where, limit, kind in (
+        ((LoginFailure.username == account, LoginFailure.client == client), policy.max_failures, "own"),
+        ((LoginFailure.client == client,), policy.max_failures_per_client, "client"),
+        ((LoginFailure.username == account,), policy.max_failures_per_account, "account"),
     ):
-        # this attempt is among them: more than ``limit`` means ``limit`` failures came before it
+        if kind == "account" and own == 0:
+            continue
         times = db.scalars(
-            select(LoginFailure.at).where(*where, recent).order_by(LoginFailure.at.desc()).limit(limit + 1)
+            select(LoginFailure.at)
+            .where(*where, recent)
+            .order_by(LoginFailure.at.desc())
+            .limit(limit + pending)
         ).all()
-        if len(times) <= limit:
+        if kind == "own":
+            own = len(times) - pending
+        if len(times) < limit + pending:
             continue
         # the wait ends when the oldest of the ``limit`` failures before this attempt leaves the window
         wait = max(1, math.ceil((times[-1] + policy.window - utcnow()).total_seconds()))

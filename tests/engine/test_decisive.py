@@ -210,3 +210,37 @@ def test_an_unmet_criterion_inside_a_not_that_is_met_is_no_failure(not_pack, est
     inner = next(c for c in r["criteria"] if c["id"] == "resident_enterprise")
     assert (inner["status"], inner["decisive"]) == ("unmet", True)  # unmet is what the not needs
     assert failed_criteria(r) == []
+
+
+def _group(id_: str, kind: str, children: list):
+    from engine.schema import Group
+
+    key = "not_" if kind == "not" else kind
+    return Group.model_construct(id=id_, **{key: children[0] if kind == "not" else children})
+
+
+def _leaf(id_: str):
+    from engine.schema import Leaf
+
+    return Leaf.model_construct(id=id_)
+
+
+def test_moot_under_not_follows_the_polarity_the_not_gives():
+    """not(all(A, B)) needs the all-of group to fail: with A unmet it does, so B — unknown, or even
+    met — cannot help, and is moot; A is the reason. Under a plain any-of group met by A, B is moot;
+    under one still unknown, an unmet B is not."""
+    from types import SimpleNamespace
+
+    from engine.evaluate import decisive_nodes
+
+    def flags(tree, statuses):
+        cm = SimpleNamespace(measure=SimpleNamespace(criteria=tree), decisive={})
+        return decisive_nodes(cm, statuses)
+
+    tree = _group("top", "not", [_group("g", "all", [_leaf("a"), _leaf("b")])])
+    for b in ("unknown", "met", "manual_review"):
+        decisive, moot = flags(tree, {"a": "unmet", "b": b, "g": "unmet", "top": "met"})
+        assert moot == {"b"} and {"top", "g", "a"} <= decisive and "b" not in decisive
+    tree = _group("top", "any", [_leaf("a"), _leaf("b")])
+    assert flags(tree, {"a": "met", "b": "unmet", "top": "met"})[1] == {"b"}
+    assert flags(tree, {"a": "unknown", "b": "unmet", "top": "unknown"})[1] == set()
