@@ -42,11 +42,14 @@ OUTCOME_OF_STATUS = {
 }
 
 
+NEGATION = {"met": "unmet", "unmet": "met"}  # ``not``: unknown and manual_review stay as they are
+
+
 def combine(kind: str, statuses: list[str]) -> str:
     """Three-valued combination of the contract (profile.md, "Combination")."""
     if kind == "not":
         s = statuses[0]
-        return {"met": "unmet", "unmet": "met"}.get(s, s)
+        return NEGATION.get(s, s)
     if kind == "all":
         for s in ("unmet", "unknown", "manual_review"):
             if s in statuses:
@@ -289,6 +292,17 @@ def _group_row(node: Group, parent: str | None, depth: int, status: str, lang: s
         "quote": node.quote,
         "explanation": f"{label}：{word}" if lang != "en" else f"{label}: {word}",
     }
+
+
+def _group_row_cached(
+    cm: CompiledMeasure, node: Group, parent: str | None, depth: int, status: str, lang: str
+) -> dict:
+    """A group's row (shared: copy it before changing it); it depends only on its status and the language."""
+    key = (node.id, status, lang)
+    row = cm.rows.get(key)
+    if row is None:
+        row = cm.rows[key] = _group_row(node, parent, depth, status, lang)
+    return row
 
 
 def explain_leaf(
@@ -679,16 +693,11 @@ class Engine:
         decisive, moot = decisive_nodes(cm, statuses)
         criteria: list[dict] = []
         unmet: list[str] = []
-        rows = cm.rows  # a group's row depends only on its status and the language
         for node, leaf, parent, depth in _tree(cm):
             node_id = node.id
             status = statuses[node_id]
             if leaf is None:
-                key = (node_id, status, lang)
-                row = rows.get(key)
-                if row is None:
-                    row = rows[key] = _group_row(node, parent, depth, status, lang)
-                row = row.copy()
+                row = _group_row_cached(cm, node, parent, depth, status, lang).copy()
             else:
                 row = explain_leaf(leaf, status, facts, lang)
             row["decisive"] = node_id in decisive
@@ -751,8 +760,7 @@ def _explain_compact(cm: CompiledMeasure, r: dict, lang: str) -> dict:
         if cl is not None:
             row = explain_leaf(cl, status, facts, lang, full=False)
         else:  # a ``not`` that is not met: its failure is named by it, not by the criterion inside
-            key = (node_id, status, lang)
-            row = cm.rows.get(key) or cm.rows.setdefault(key, _group_row(node, parent, depth, status, lang))
+            row = _group_row_cached(cm, node, parent, depth, status, lang)
         decides = node_id in decisive
         out_row = {
             "id": node_id,
@@ -819,38 +827,31 @@ def decisive_nodes(cm: CompiledMeasure, statuses: dict[str, str]) -> tuple[froze
     hit = cm.decisive.get(key)
     if hit is not None:
         return hit
-    top = cm.measure.criteria
-    decisive = {top.id}
+    top = cm.measure.criteria.id
+    decisive = {top}
     moot: set[str] = set()
-    # (node, it decides, the status it needs for the measure to be met, it is moot)
-    stack: list[tuple[Any, bool, str, bool]] = [(top, True, "met", False)]
-    while stack:
-        node, decides, target, is_moot = stack.pop()
-        if decides:
-            decisive.add(node.id)
-        if is_moot:
-            moot.add(node.id)
-        if not isinstance(node, Group):
-            continue
-        status = statuses[node.id]
-        if node.kind == "not":
-            want, child_target, reached = _NEGATION.get(status, status), _NEGATION[target], False
+    needs = {top: "met"}  # the status each node needs for the measure to be met
+    for node_id, kind, children in reversed(_plan(cm)):  # parents before children
+        status, target = statuses[node_id], needs[node_id]
+        decides, is_moot = node_id in decisive, node_id in moot
+        if kind == "not":
+            want, child_target, reached = NEGATION.get(status, status), NEGATION[target], False
         else:
             want, child_target = status, target
             # one child with the status needed is enough: an any-of group to be met, an all-of
             # group to fail (under a ``not``)
-            either = (node.kind == "any") == (target == "met")
-            reached = either and any(statuses[c.id] == target for c in node.children)
-        for child in node.children:
-            cs = statuses[child.id]
-            stack.append((child, decides and cs == want, child_target, is_moot or (reached and cs != target)))
+            reached = (kind == "any") == (target == "met") and any(statuses[c] == target for c in children)
+        for child in children:
+            cs = statuses[child]
+            needs[child] = child_target
+            if decides and cs == want:
+                decisive.add(child)
+            if is_moot or (reached and cs != target):
+                moot.add(child)
     if len(cm.decisive) >= _PLANS_PER_PACK:
         cm.decisive.clear()
     hit = cm.decisive[key] = (frozenset(decisive), frozenset(moot))
     return hit
-
-
-_NEGATION = {"met": "unmet", "unmet": "met"}
 
 
 def decisive_missing(
@@ -965,7 +966,7 @@ _COMBINE = {
     '"manual_review" if "manual_review" in {a} else "met"',
     "any": '"met" if "met" in {a} else "unknown" if "unknown" in {a} else '
     '"manual_review" if "manual_review" in {a} else "unmet"',
-    "not": "_NOT.get({a}[0], {a}[0])",
+    "not": "NEGATION.get({a}[0], {a}[0])",
 }
 
 
@@ -975,7 +976,7 @@ def _judge_code(cm: CompiledMeasure) -> Any:
     node by node, without walking the tree for every profile."""
     lines = ["def judge(fired, facts):"]
     names: dict[str, str] = {}
-    env: dict[str, Any] = {"leaf_status": leaf_status, "_NOT": {"met": "unmet", "unmet": "met"}}
+    env: dict[str, Any] = {"leaf_status": leaf_status, "NEGATION": NEGATION}
     for i, cl in enumerate(cm.leaves):
         var = names[cl.node.id] = f"s{i}"
         env[f"L{i}"] = cl

@@ -566,11 +566,6 @@ def converter(col: Column) -> Callable[[Any], Any]:
         raise AssertionError(col.kind) from None
 
 
-def convert(col: Column, v: Any) -> Any:
-    """A cell's value in the contract's terms (JSON-able), or CellError."""
-    return converter(col)(v)
-
-
 # ---------------------------------------------------------------- rows
 
 
@@ -656,17 +651,11 @@ def build_row(number: int, cells: list[Any], layout: Layout, lang: str = "zh") -
     width = len(cells)
     for i, col, header, letter, place, n, name, conv in layout.plan:
         v = cells[i] if i < width else None
-        if v is None:
+        if v is None or (isinstance(v, str) and not v.strip()):
             continue
-        if isinstance(v, str):
-            text = v.strip()
-            if not text:
-                continue
-            raw[header] = v
-            if text.lower() in UNKNOWN_WORDS:  # kept as given, read as unknown (``_blank``)
-                continue
-        else:
-            raw[header] = _text_of(v)
+        raw[header] = v if isinstance(v, str) else _text_of(v)  # as given, even a word for unknown
+        if _blank(v):
+            continue
         try:
             value = conv(v)
         except CellError as e:

@@ -137,19 +137,10 @@ async def load(port: int, raws: Iterator[bytes], clients: int, total: int, secon
 
 def group_cpu(pgid: int) -> float:
     """CPU seconds used so far by the server: every process of its process group (Linux /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:  # fields after the name: state ppid pgrp … utime(11) stime(12)
-            total += int(fields[11]) + int(fields[12])
-    return total / tick
+    from tests.procfs import stats
+
+    ticks = sum(int(f[11]) + int(f[12]) for _, f in stats() if int(f[2]) == pgid)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:

@@ -30,6 +30,7 @@ from api.screening.work import wait_for  # noqa: E402
 from api.services import accounts  # noqa: E402
 from engine import tabular  # noqa: E402
 from tests.population import AS_OF, population  # noqa: E402
+from tests.procfs import peak_rss_mb, stats  # noqa: E402
 
 
 def write_csv(path: Path, n: int) -> None:
@@ -47,27 +48,12 @@ def rss_mb() -> tuple[float, float]:
     /proc (VmHWM), because ``RUSAGE_CHILDREN`` counts only children that have exited and been
     waited for — the workers of the run being measured are still alive."""
     me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    parents[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
-            except OSError:
-                continue
+    parents = {pid: int(f[1]) for pid, f in stats()}
     descendants, frontier = set(), {os.getpid()}
     while frontier:
         frontier = {pid for pid, ppid in parents.items() if ppid in frontier} - descendants
         descendants |= frontier
-    kids = 0.0
-    for pid in descendants:
-        try:
-            with open(f"/proc/{pid}/status") as fh:
-                for line in fh:
-                    if line.startswith("VmHWM:"):
-                        kids = max(kids, int(line.split()[1]) / 1024)
-        except OSError:
-            continue
+    kids = max((peak_rss_mb(pid) for pid in descendants), default=0.0)
     return me, kids
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
@@ -39,14 +38,8 @@ def login(
     OAuth2 password flow (form-encoded); then send ``Authorization: Bearer <token>``. Too many failed
     logins get 429 with Retry-After (by default 5 of one account from one client in 15 minutes, 20
     from one client, 50 of one account; see HUIQI_LOGIN_*)."""
-    policy = accounts.LoginPolicy(
-        max_failures=settings.login_max_failures,
-        max_failures_per_client=settings.login_max_failures_per_client,
-        max_failures_per_account=settings.login_max_failures_per_account,
-        window=dt.timedelta(minutes=settings.login_window_minutes),
-    )
     client = accounts.client_key(request.client.host if request.client else None)
-    user = accounts.authenticate(db, username, password, client, policy)
+    user = accounts.authenticate(db, username, password, client, accounts.LoginPolicy.from_settings(settings))
     token, expires = accounts.issue_token(db, user, settings.token_ttl_minutes)
     response.headers["Cache-Control"] = "no-store"
     return {

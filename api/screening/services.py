@@ -32,7 +32,7 @@ from .importer import IMPORT_LEASE, store_batch
 from .models import ReviewDecision, ScreeningChunk, ScreeningResult, ScreeningRow, ScreeningRun
 from .regions import region_name
 from .settings import ScreeningSettings
-from .work import Evaluators, finish_if_complete, progress
+from .work import Evaluators, fails, finish_if_complete, progress
 
 DECISIONS = {
     "approve": ("同意", "approve"),
@@ -644,11 +644,7 @@ def reasons(outcome: str, detail: dict[str, Any] | None) -> str:
     detail = detail or {}
     crit = detail.get("criteria") or []
     if outcome == "ineligible":
-        return "；".join(
-            c.get("explanation", c.get("id", ""))
-            for c in crit
-            if c.get("status") == "unmet" and c.get("decisive", True)
-        )
+        return "；".join(c.get("explanation", c.get("id", "")) for c in crit if fails(c))
     if outcome == "undetermined":
         labels = detail.get("missing_labels") or detail.get("missing") or []
         return "缺少：" + "、".join(labels) if labels else ""

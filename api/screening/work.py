@@ -257,24 +257,24 @@ def failed_criteria(r: dict[str, Any]) -> list[str]:
     before the flag existed keep the failed criteria they were stored with.)"""
     if r["outcome"] != "ineligible":
         return []
-    return [
-        c["id"]
-        for c in r["criteria"]
-        if c.get("status") == "unmet"
+    return [c["id"] for c in r["criteria"] if fails(c)]
+
+
+def fails(c: dict[str, Any]) -> bool:
+    """A criterion row (stored or fresh) that failed its result: unmet and decisive, a criterion or
+    a ``not`` (a group that fails is named by the criteria inside it). Rows stored before the flags
+    existed count when unmet."""
+    return (
+        c.get("status") == "unmet"
         and c.get("decisive", True)
-        and c.get("kind", "criterion") in _FAILING_KINDS
-    ]
-
-
-_FAILING_KINDS = ("criterion", "not")  # a group that fails is named by the criteria inside it
+        and c.get("kind", "criterion") in ("criterion", "not")
+    )
 
 
 # what a stored result keeps of a criterion; a compact result's rows hold no more than this and are
 # stored as they are (they are the engine's fresh dicts, not shared)
-_STORED_KEYS = frozenset(("id", "kind", "status", "explanation", "gap", "decisive", "moot"))
-
-
 _STORED_ORDER = ("id", "kind", "status", "explanation", "gap", "decisive", "moot")
+_STORED_KEYS = frozenset(_STORED_ORDER)
 
 
 def _stored(c: dict[str, Any]) -> dict[str, Any]:

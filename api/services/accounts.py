@@ -166,6 +166,16 @@ class LoginPolicy:
     max_failures_per_account: int = 50
     window: dt.timedelta = dt.timedelta(minutes=15)
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> LoginPolicy:
+        """The policy of ``HUIQI_LOGIN_*`` (``api.config.Settings``)."""
+        return cls(
+            settings.login_max_failures,
+            settings.login_max_failures_per_client,
+            settings.login_max_failures_per_account,
+            dt.timedelta(minutes=settings.login_window_minutes),
+        )
+
 
 def client_key(host: str | None) -> str:
     """The client a failure is counted against: its IPv4 address, or its IPv6 /64 (one host

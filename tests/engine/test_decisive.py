@@ -234,7 +234,7 @@ def test_moot_under_not_follows_the_polarity_the_not_gives():
     from engine.evaluate import decisive_nodes
 
     def flags(tree, statuses):
-        cm = SimpleNamespace(measure=SimpleNamespace(criteria=tree), decisive={})
+        cm = SimpleNamespace(measure=SimpleNamespace(criteria=tree), decisive={}, plan=None)
         return decisive_nodes(cm, statuses)
 
     tree = _group("top", "not", [_group("g", "all", [_leaf("a"), _leaf("b")])])
