@@ -12,6 +12,8 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from engine.cli import app as huiqi
+
 users_app = typer.Typer(help="账号 / accounts of the HTTP API", no_args_is_help=True)
 service_app = typer.Typer(
     help="惠企 API 服务 / the huiqi HTTP service", no_args_is_help=True, add_completion=False
@@ -63,7 +65,7 @@ def add_user(
             display_name=display_name,
         )
     except ValidationError as e:
-        from engine.errors import field_path
+        from engine import field_path
 
         from .problems import field_message
 
@@ -149,3 +151,8 @@ def openapi_cmd() -> None:
 
     settings = get_settings().model_copy(update={"migrate_on_start": False})
     sys.stdout.write(json.dumps(create_app(settings).openapi(), ensure_ascii=False, indent=2) + "\n")
+
+
+# the `huiqi` command: the engine's commands (check, screen, measures, rules …) and the service's
+# accounts, assembled here where both are visible (the engine knows nothing of the service)
+huiqi.add_typer(users_app, name="users")

@@ -19,9 +19,9 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from engine import Engine
-from engine.i18n import OUTCOMES, pick
 from engine.schema import Group
 from engine.tabular import TableError, detect_format, open_table
+from engine.vocabulary import OUTCOMES, pick
 
 from .. import audit
 from ..db import utcnow

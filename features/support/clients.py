@@ -1,6 +1,6 @@
 """Where a scenario's evaluation runs: the engine in process, the HTTP service, or the FastAPI app in process.
 
-All three return the contract's result dict (``engine.evaluate`` ≡ ``POST /v1/evaluations``), so the
+All three return the full explanation (``Engine.explain`` ≡ ``POST /v1/evaluations`` with ``detail: full``), so the
 same feature files hold both the engine and the service to the policy.
 """
 
@@ -40,14 +40,12 @@ class EngineClient:
         self.name = f"engine ({self.engine.backend.name})"
 
     def evaluate(self, profile: dict, as_of: str, measures: list[str] | None, lang: str) -> dict[str, Any]:
-        from pydantic import ValidationError
-
-        from engine.errors import problem_from_validation
+        from engine import InvalidProfile
 
         try:
-            return self.engine.evaluate(profile, as_of, measures, lang)
-        except ValidationError as e:
-            raise ProfileRejected(_problem_text(problem_from_validation(e, lang))) from None
+            return self.engine.explain(profile, as_of, measures, lang)
+        except InvalidProfile as e:
+            raise ProfileRejected(_problem_text(e.problem(lang))) from None
         except Exception as e:  # reported as the step's failure; --tb=long shows the traceback
             raise EvaluationFailed(f"引擎出错 / the engine raised {type(e).__name__}: {e}") from e
 
@@ -81,7 +79,8 @@ class HttpClient:
             self.name = f"api ({target})"
 
     def evaluate(self, profile: dict, as_of: str, measures: list[str] | None, lang: str) -> dict[str, Any]:
-        body: dict[str, Any] = {"profile": profile, "as_of": as_of, "lang": lang}
+        # the full explanation: the steps read labels, values in words and the benefit
+        body: dict[str, Any] = {"profile": profile, "as_of": as_of, "lang": lang, "detail": "full"}
         if measures:
             body["measures"] = measures
         response = self.http.post("/v1/evaluations", json=body, headers=self.headers)

@@ -26,9 +26,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from engine.facts import FISCAL_FIELDS, SPECS
-from engine.i18n import ENUM_LABELS, PROFILE_LABELS, PROJECT_LABELS
+from engine.facts import SPECS
 from engine.profile import Profile, credit_code_check_char
+from engine.vocabulary import ENUM_LABELS, FIELD_LABELS, FISCAL_FIELDS, PROJECT_LABELS
 
 from .vocab import ScenarioError, norm
 
@@ -163,7 +163,7 @@ def _fixed_labels() -> dict[str, str]:
         if is_contract_path(path):
             table.setdefault(norm(spec.zh), path)
             table.setdefault(norm(spec.en), path)
-    for path, (zh, en) in PROFILE_LABELS.items():
+    for path, (zh, en) in FIELD_LABELS.items():
         table[norm(zh)] = path
         table[norm(en)] = path
     return table
@@ -224,7 +224,7 @@ def resolve_field(text: str, last_year: int | None) -> str:
 
 def field_catalogue() -> list[tuple[str, str]]:
     """(path, Chinese label) of every field a scenario can set, for the guide and error messages."""
-    rows = [(path, zh) for path, (zh, _) in PROFILE_LABELS.items() if is_contract_path(path)]
+    rows = [(path, zh) for path, (zh, _) in FIELD_LABELS.items() if is_contract_path(path)]
     seen = {p for p, _ in rows}
     for path, spec in SPECS.items():
         if is_contract_path(path) and path not in seen and "." not in path:

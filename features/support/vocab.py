@@ -14,9 +14,9 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
-from engine.i18n import OUTCOMES, STATUSES
 from engine.loader import DEFAULT_RULES_DIR, Pack, load_pack
 from engine.schema import Group, Leaf, Measure, Op, walk
+from engine.vocabulary import OUTCOMES, STATUSES
 
 
 class ScenarioError(AssertionError):
