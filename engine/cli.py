@@ -349,55 +349,14 @@ def rules_coverage(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="列出全部场景 / every scenario")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """每个条件由哪些场景覆盖（满足 / 不满足两侧）/ which scenarios exercise each criterion, on each side."""
-    pack = load_pack()
-    path = record or cov.DEFAULT_RECORD
-    data = cov.load_record(path)
-    stale = cov.stale_reason(data, pack)
-    if run or (run is None and stale):
-        err.print(f"运行全部场景 / running the features（{stale or '--run'}）…")
-        code = cov.run_features(path)
-        data = cov.load_record(path)
-        if code not in (0, 1) or data is None:
-            _fail(
-                f"场景运行失败 / the features did not run (pytest exit {code}): .venv/bin/python -m pytest features"
-            )
-        if code == 1:
-            err.print(
-                "[yellow]有场景未通过；只计入通过的场景 / some scenarios fail; only passing ones count[/]"
-            )
-        stale = cov.stale_reason(data, pack)
-    if stale:
-        err.print(f"[yellow]注意 / note: {stale}[/]")
-    rows = cov.report(pack, data)
-    if measure:
-        unknown = [m for m in measure if m not in pack.measures]
-        if unknown:
-            _fail(f"未知措施 / unknown measure: {', '.join(unknown)}")
-        rows = [r for r in rows if r["measure_id"] in measure]
-    gaps = cov.uncovered(rows)
-    if as_json:
-        sys.stdout.write(
-            json.dumps({"criteria": rows, "uncovered": gaps}, ensure_ascii=False, indent=2) + "\n"
-        )
-    else:
-        cov.render(rows, out, verbose)
-        provisional_gaps = [r for r in cov.uncovered(rows, published_only=False) if r not in gaps]
-        if provisional_gaps:
-            out.print(
-                f"[yellow]暂定措施中 {len(provisional_gaps)} 个条件缺少一侧的场景 / provisional criteria lacking a side[/]"
-            )
-        if gaps:
-            err.print(
-                "[red]已公布措施的条件缺少满足或不满足一侧的场景 / published criteria lacking a side:[/]"
-            )
-            err.print(cov.describe_gaps(gaps), markup=False)
-        else:
-            out.print(
-                "[green]已公布措施的每个条件都有满足与不满足两侧的场景 / every published criterion is held on both sides[/]"
-            )
-    if gaps:
-        raise typer.Exit(1)
+    """每个条件由哪些场景覆盖（满足 / 不满足两侧）/ which scenarios exercise each criterion, on each side.
+
+    Exits 1 when a published criterion lacks a side or a scenario fails (each is named).
+    """
+    code = cov.command(
+        run=run, record=record, measures=measure or [], verbose=verbose, as_json=as_json, out=out, err=err
+    )
+    raise typer.Exit(code)
 
 
 def outcome_word(outcome: str, lang: str) -> str:
