@@ -440,10 +440,9 @@ def test_a_refusal_from_the_service_names_the_year_too():
 def test_every_transport_asks_for_the_full_explanation(monkeypatch):
     assert DETAIL == "full"
     seen = {}
-    client = EngineClient("python")
-    monkeypatch.setattr(client.engine, "evaluate", lambda *a, **kw: seen.update(kw) or {"results": []})
-    client.evaluate({"credit_code": P.DEFAULT_CREDIT_CODE}, "2025-06-30", None, "zh")
-    assert seen["detail"] == "full"
+    answer = EngineClient("python").evaluate({"credit_code": P.DEFAULT_CREDIT_CODE}, "2025-06-30", None, "zh")
+    hte = next(r for r in answer["results"] if r["measure_id"] == "hte-recognition")
+    assert hte["title"] and all(c["explanation"] and c["label"] for c in hte["criteria"])
 
     class Http:
         def post(self, url, json, headers):

@@ -17,7 +17,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from engine.i18n import path_label
+from engine import path_label
 
 GROUP_WORDS = {"all": "须全部满足", "any": "符合其一即可", "not": "不得满足"}
 MOOT = "不影响结论"

@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine.facts import FISCAL_FIELDS, SPECS
-from engine.i18n import ENUM_LABELS, PROFILE_LABELS, PROJECT_LABELS
+from engine.facts import SPECS
+from engine.vocabulary import ENUM_LABELS, FIELD_LABELS, FISCAL_FIELDS, PROJECT_LABELS
 
-from .profiles import EXAMPLE_DIRS, FISCAL_ALIASES, ROOT, is_contract_path
+from .profiles import EXAMPLE_DIRS, FIELD_ALIASES, FISCAL_ALIASES, ROOT, is_contract_path
 
 GUIDE = ROOT / "docs" / "writing-scenarios.md"
 YEAR = 2024  # the year the table's examples are written with
@@ -37,12 +37,13 @@ def _cell(names: list[str]) -> str:
 def name_rows() -> list[tuple[str, str, list[str], list[str], str]]:
     """(path, Chinese name, other Chinese names, English names, note) of every field a scenario can set."""
     rows = []
-    for path, (zh, en) in PROFILE_LABELS.items():
+    for path, (zh, en) in FIELD_LABELS.items():
         if not is_contract_path(path):
             continue
         spec = SPECS.get(path)
-        others = [spec.zh] if spec and spec.zh != zh else []
-        english = [en] + ([spec.en] if spec and spec.en != en else [])
+        aliases = [a for a, target in FIELD_ALIASES.items() if target == path]
+        others = ([spec.zh] if spec and spec.zh != zh else []) + [a for a in aliases if not a.isascii()]
+        english = [en] + ([spec.en] if spec and spec.en != en else []) + [a for a in aliases if a.isascii()]
         rows.append((path, zh, others, english, NOTES.get(path, "")))
     for name, (_, _, zh, en) in FISCAL_FIELDS.items():
         aliases = [f"{YEAR}年度{a}" for a, target in FISCAL_ALIASES.items() if target == name]
@@ -104,7 +105,7 @@ def _flat(prefix: str, node: dict) -> list[tuple[str, Any]]:
     out = []
     for key, value in node.items():
         path = f"{prefix}{key}"
-        if isinstance(value, dict) and path not in PROFILE_LABELS:
+        if isinstance(value, dict) and path not in FIELD_LABELS:
             out += _flat(f"{path}.", value)
         elif isinstance(value, dict):  # a certificate: its own fields
             out += _flat(f"{path}.", value) if value else [(path, None)]
@@ -122,7 +123,7 @@ def example_section(name: str, path: Path) -> str:
     lines.append(f"{title}" + (f"；文件中的评估日期 {as_of}" if as_of else "") + "。")
     lines += ["", "| 字段 | 值 |", "|---|---|"]
     for key, value in _flat("", {k: v for k, v in profile.items() if k not in ("fiscal_years", "projects")}):
-        label = PROFILE_LABELS[key][0] if key in PROFILE_LABELS else f"`{key}`"
+        label = FIELD_LABELS[key][0] if key in FIELD_LABELS else f"`{key}`"
         lines.append(f"| {label} | {_words(value, key)} |")
     years = profile.get("fiscal_years") or []
     if years:

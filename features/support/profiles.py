@@ -72,6 +72,19 @@ FISCAL_ALIASES = {
     "成本费用": "cost_and_expense",
     "总资产": "total_assets",
 }
+# Other names officers use for the enterprise's own fields (the engine's labels come first); some
+# are the engine's former labels, kept so that scenarios written with them still read.
+FIELD_ALIASES = {
+    "居民企业（境内注册）": "resident_enterprise",
+    "prohibited or restricted products": "prohibited_category",
+    "innovation capability score": "innovation_score",
+    "近一年发生重大安全、重大质量事故": "compliance.major_safety_quality_incident_within_1y",
+    "major safety or quality incident within a year": "compliance.major_safety_quality_incident_within_1y",
+    "近一年发生严重环境违法行为": "compliance.serious_environmental_violation_within_1y",
+    "存在严重科研失信行为": "compliance.serious_research_misconduct",
+    "最高研发机构级别": "honors.rd_institution_level",
+    "highest R&D institution level": "honors.rd_institution_level",
+}
 LAST_YEAR_WORDS = ("上一年度", "上年度", "上一年", "上年", "最近一年", "近一年", "last_year.")
 
 _SEGMENT = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*)(?:\[(?P<key>[^\]]+)\])?$")
@@ -163,6 +176,8 @@ def _fixed_labels() -> dict[str, str]:
         if is_contract_path(path):
             table.setdefault(norm(spec.zh), path)
             table.setdefault(norm(spec.en), path)
+    for alias, path in FIELD_ALIASES.items():
+        table[norm(alias)] = path
     for path, (zh, en) in FIELD_LABELS.items():
         table[norm(zh)] = path
         table[norm(en)] = path
@@ -255,8 +270,8 @@ def closest_fields(text: str, project: str | None = None, n: int = 3) -> list[st
         word = next((w for w in LAST_YEAR_WORDS if compact.startswith(w)), None)
         if word is not None:
             names += [f"{word}{n}" for n in fiscal_names]
-        names += [zh for zh, _ in PROFILE_LABELS.values()]
-        names += [path for path in PROFILE_LABELS if is_contract_path(path)]
+        names += [zh for zh, _ in FIELD_LABELS.values()]
+        names += [path for path in FIELD_LABELS if is_contract_path(path)]
         names += [spec.zh for path, spec in SPECS.items() if is_contract_path(path)]
     by_key = {norm(name): name for name in dict.fromkeys(names)}
     return [by_key[k] for k in nearest(norm(compact), list(by_key), n)]
