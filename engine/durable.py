@@ -339,6 +339,7 @@ _MESSAGE = re.compile(r'^\{"([a-z]\d*(?:_\d+)?)":\{"m":\{\s*"id":\s*"([^"]*)"')
 
 class _Ruleset:
     def __init__(self, name: str, plan: RulesetPlan) -> None:
+        self.name = name
         self.handle = dre.create_ruleset(name, json.dumps(plan.definition, ensure_ascii=False))
         # every rule's name (a band of a tiered criterion included) → the criterion's index
         self.unmet_of = {rule: int(rule[1:].split("_")[0]) for rule in plan.definition if rule != CATCH_ALL}
