@@ -24,6 +24,8 @@ from .errors import CompileError
 from .judge import decided_alike, judge_code
 from .loader import Pack, dependency_order, pack_fact_specs, typed_value
 from .schema import DatedValue, Group, Leaf, Measure, Op, Tiered, leaves, walk
+from .scores import plan as score_plan
+from .verdict import criteria_code, jsonable
 
 
 def typed_literal(spec: F.FactSpec, value: Any) -> Any:
@@ -85,10 +87,15 @@ class CompiledMeasure:
     plan: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     judge: Any = None  # the criteria tree as generated code (engine/judge.py)
     score_check: Any = None  # whether its criteria decide alike at a partly known score's bounds
+    score_plans: tuple = ()  # its scores as every evaluation computes them (engine/scores.py)
     node_index: dict[str, int] = field(default_factory=dict)  # node id -> position in ``tree``
     expected: tuple[Any, ...] = ()  # each criterion's threshold in force (None where tiered)
     tiered: bool = False  # a threshold depends on a band: ``expected`` is worked out per subject
     excludes: tuple[str, ...] = ()  # the measures it cannot be stacked with, either way round
+    # the tree as the verdict's JSON walks it: (node id, leaf position or -1, operator)
+    json_rows: tuple[tuple[str, int, Any], ...] = ()
+    expected_json: tuple[Any, ...] = ()  # ``expected`` as JSON (where not tiered)
+    criteria_json: Any = None  # its nodes as the verdict's JSON lists them, generated (engine/verdict.py)
     rank: int = 0  # its place in the order results are reported in
     id: str = ""
 
@@ -129,6 +136,7 @@ class RuleGroup:
     leaves: list[CompiledLeaf]
     fact_paths: list[str]  # every fact the group's criteria read
     scored_measures: list[CompiledMeasure] = field(default_factory=list)  # those that define scores
+    facts: Any = None  # an enterprise's facts for the group, generated (engine/facts.py facts_code)
 
 
 @dataclass(eq=False)
@@ -255,8 +263,16 @@ def compile_pack(pack: Pack, as_of: dt.date, overrides: dict[str, Any] | None = 
         cm.plan = group_plan(m.criteria)
         cm.expected = tuple(cl.expected for cl in cleaves)
         cm.tiered = any(cl.tiers is not None for cl in cleaves)
+        cm.expected_json = tuple(jsonable(e) for e in cm.expected)
+        positions = {cl.node.id: i for i, cl in enumerate(cleaves)}
+        cm.json_rows = tuple(
+            (row.node.id, positions.get(row.node.id, -1), row.node.op if row.leaf is not None else None)
+            for row in cm.tree
+        )
+        cm.criteria_json = criteria_code(cm)
         cm.judge = judge_code(cm)
         cm.score_check = decided_alike(cm)
+        cm.score_plans = tuple(score_plan(score, params) for score in m.scores)
         measures[mid] = cm
         all_leaves += cleaves
 
@@ -276,7 +292,11 @@ def compile_pack(pack: Pack, as_of: dt.date, overrides: dict[str, Any] | None = 
                 if cl.by is not None:
                     paths.setdefault(cl.by.path)
             scored = [measures[mid] for mid in batch if measures[mid].measure.scores]
-            groups.append(RuleGroup(f"huiqi_{next(_names)}", stage, subject, batch, gleaves, list(paths), scored))
+            name = f"huiqi_{next(_names)}"
+            group = RuleGroup(name, stage, subject, batch, gleaves, list(paths), scored)
+            if subject == "enterprise":
+                group.facts = F.facts_code(name, group.fact_paths)
+            groups.append(group)
 
     exclusive: dict[str, set[str]] = {}
     for mid, m in pack.measures.items():

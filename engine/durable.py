@@ -44,6 +44,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Context as DecimalContext
 from decimal import Decimal
 from typing import Any
 
@@ -64,6 +65,7 @@ MAX_SIBLINGS = 64  # 513 distinct sibling conditions hang create_ruleset; stay f
 MAX_IN_VALUES = 64
 MAX_FIELDS_PER_FACT = 240  # 252 fields per fact
 CATCH_ALL = "z"
+_EXACT = DecimalContext(prec=80)
 
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -94,11 +96,23 @@ def fnv1_32(text: str) -> int:
 # ------------------------------------------------------------------ encoding
 
 
+_TEXTS: dict[str, str] = {}
+
+
 def _encode_text(v: Any) -> str:
-    text = "s:" + str(v)
-    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
-        return f'"{text}"'  # nothing to escape (codes, enum values)
-    return json.dumps(text, ensure_ascii=False)
+    """A string value as durable-rules gets it: ``"s:<value>"`` (so that "10" never equals 10).
+    The same few codes and enum values recur in every evaluation: each is written once."""
+    hit = _TEXTS.get(v)
+    if hit is None:
+        text = "s:" + str(v)
+        if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+            hit = f'"{text}"'  # nothing to escape (codes, enum values)
+        else:
+            hit = json.dumps(text, ensure_ascii=False)
+        if len(_TEXTS) > 10_000:
+            _TEXTS.clear()
+        _TEXTS[v] = hit
+    return hit
 
 
 def encode_threshold(spec: F.FactSpec, value: Any, where: str) -> Any:
@@ -225,7 +239,7 @@ def encoder_code(name: str, fields: list[tuple[str, str, F.FactSpec]]) -> Callab
         "    for key, facts in subjects:",
         "        parts = ['{\"id\":\"', key, '\",\"sid\":\"', sid, '\",\"t\":1']",
     ]
-    env: dict[str, Any] = {"Unknown": F.Unknown, "text": _encode_text, "CLAMP": CLAMP}
+    env: dict[str, Any] = {"Unknown": F.Unknown, "text": _encode_text, "CLAMP": CLAMP, "EXACT": _EXACT}
     for path, fname, spec in fields:
         head = f',"{fname}":'
         lines += [f"        v = facts[{path!r}]", "        if type(v) is not Unknown:"]
@@ -240,10 +254,15 @@ def encoder_code(name: str, fields: list[tuple[str, str, F.FactSpec]]) -> Callab
             if spec.kind == "int":
                 lines.append(f"            e = {2 * scale} * v")
             else:
+                # exact: 80 digits hold a 40-digit quotient scaled by 10^12
+                digits = SCALE_DIGITS.get(spec.unit, DEFAULT_SCALE_DIGITS)
                 lines += [
-                    "            n, d = v.as_integer_ratio()",
-                    f"            q, r = divmod(n * {scale}, d)",
-                    "            e = 2 * q + (r != 0)",
+                    f"            x = v.scaleb({digits}, EXACT)",
+                    "            i = int(x)",
+                    "            if x == i:",
+                    "                e = 2 * i",
+                    "            else:",
+                    "                e = 2 * (i - 1 if x < 0 else i) + 1  # ⌊x⌋ of a negative amount is below int(x)",
                 ]
             lines.append(
                 f"            parts.append({head!r} + str(-CLAMP if e < -CLAMP else CLAMP if e > CLAMP else e))"

@@ -264,9 +264,12 @@ class Engine:
             subjects = []
             for key, e, _ in contexts:
                 for cm in group.scored_measures:
-                    e.values.update(S.compute(e, cm.measure.scores, cm.params, cm.score_check))
-                get = e.get
-                subjects.append((key, {path: get(path) for path in group.fact_paths}))
+                    e.values.update(S.compute(e, cm.score_plans, cm.score_check))
+                if group.facts is not None:
+                    subjects.append((key, group.facts(e)))
+                else:
+                    get = e.get
+                    subjects.append((key, {path: get(path) for path in group.fact_paths}))
             unmet = run(group, subjects)
             for (key, e, subject), (_, facts) in zip(contexts, subjects, strict=True):
                 hits = unmet[key]

@@ -198,12 +198,17 @@ class Facts:
 
 
 class Renderer:
-    """Words for verdicts. Thread-safe: its cache holds only immutable rows, replaced whole."""
+    """Words for verdicts. Thread-safe: its caches hold only immutable values, replaced whole.
+
+    The engine's one cache of words: the fixed parts of a criterion's row per compiled pack,
+    criterion and language, and the summaries by what decides them. A compiled measure is part of
+    each key and checked on a hit, so a pack compiled anew never reads another's words."""
 
     CACHE_SIZE = 20_000
 
     def __init__(self) -> None:
         self._static: OrderedDict[tuple, tuple] = OrderedDict()
+        self._summaries: dict[tuple, tuple] = {}
 
     # ---- the answer
 
@@ -229,16 +234,25 @@ class Renderer:
         }
 
     def summary(self, v: Verdict, cp: CompiledPack, lang: str) -> str:
-        """The one line of a result: its outcome and the decisive failures or missing facts by name."""
+        """The one line of a result: its outcome and the decisive failures or missing facts by name
+        (kept by what decides it: the measure, its statuses, its missing facts and the language)."""
         if v.outcome == "not_applicable":
             return pick(NOT_APPLICABLE_REASONS[v.reason or "window"], lang)
         cm = cp.measures[v.measure_id]
+        key = (cm, v.statuses, v.missing_facts, lang)
+        hit = self._summaries.get(key)
+        if hit is not None and hit[0] is cm:
+            return hit[1]
         unmet = []
         if v.outcome == "ineligible":
             for row, status in zip(cm.tree, v.statuses, strict=True):
                 if status == "unmet" and row.node.id in v.decisive and (row.leaf is not None or row.node.kind == "not"):
                     unmet.append(row.node.label.get(lang))
-        return _summary(v.outcome, unmet, [path_label(p, lang) for p in v.missing_facts], lang)
+        line = _summary(v.outcome, unmet, [path_label(p, lang) for p in v.missing_facts], lang)
+        if len(self._summaries) >= self.CACHE_SIZE:
+            self._summaries.clear()
+        self._summaries[key] = (cm, line)
+        return line
 
     def result(self, v: Verdict, evaluation: Evaluation, options: Options) -> dict[str, Any]:
         cp: CompiledPack = evaluation.compiled

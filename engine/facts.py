@@ -19,6 +19,7 @@ The catalogue knows no measure: it describes the contract's fields and domain qu
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -187,8 +188,13 @@ class Env:
 # ---------------------------------------------------------------- plain fields of the profile
 
 
-def _field(path: str, getter: Callable[[Profile], Any], kind: str, unit: str, **kw: Any) -> None:
+PLAIN: dict[str, str] = {}  # a contract field read as it is: path → kind
+
+
+def _field(path: str, kind: str, unit: str, **kw: Any) -> None:
+    """A fact that is a field of the profile, read at its path (``ip.core_ip_owned``)."""
     missing = Unknown((path,))
+    getter = operator.attrgetter(path)
     if kind == "enum":
 
         def derive(env: Env) -> Any:
@@ -203,43 +209,26 @@ def _field(path: str, getter: Callable[[Profile], Any], kind: str, unit: str, **
 
     zh, en = FIELD_LABELS[path]
     fact(path, kind, unit, zh, en, **kw)(derive)
+    PLAIN[path] = kind
 
 
-_field("resident_enterprise", lambda p: p.resident_enterprise, "bool", "bool")
-_field("registered_on", lambda p: p.registered_on, "date", "date")
-_field("region_code", lambda p: p.region_code, "str", "text")
-_field("industry_code", lambda p: p.industry_code, "str", "text")
-_field("ownership", lambda p: p.ownership, "enum", "enum", enum=enum_values(Ownership))
-_field("tech_field", lambda p: p.tech_field, "enum", "enum", enum=enum_values(TechField))
-_field("prohibited_category", lambda p: p.prohibited_category, "bool", "bool")
-_field("ip.core_ip_owned", lambda p: p.ip.core_ip_owned, "bool", "bool", changeable=True)
-_field("ip.class_i_count", lambda p: p.ip.class_i_count, "int", "count", changeable=True)
-_field("ip.class_ii_count", lambda p: p.ip.class_ii_count, "int", "count", changeable=True)
-_field("innovation_score", lambda p: p.innovation_score, "decimal", "points", changeable=True)
-_field(
-    "compliance.major_safety_quality_incident_within_1y",
-    lambda p: p.compliance.major_safety_quality_incident_within_1y,
-    "bool",
-    "bool",
-)
-_field(
-    "compliance.serious_environmental_violation_within_1y",
-    lambda p: p.compliance.serious_environmental_violation_within_1y,
-    "bool",
-    "bool",
-)
-_field(
-    "compliance.serious_research_misconduct", lambda p: p.compliance.serious_research_misconduct, "bool", "bool"
-)
-_field("compliance.abnormal_operation_list", lambda p: p.compliance.abnormal_operation_list, "bool", "bool")
-_field("compliance.serious_dishonesty_list", lambda p: p.compliance.serious_dishonesty_list, "bool", "bool")
-_field(
-    "honors.rd_institution_level",
-    lambda p: p.honors.rd_institution_level,
-    "enum",
-    "enum",
-    enum=enum_values(RdInstitutionLevel),
-)
+_field("resident_enterprise", "bool", "bool")
+_field("registered_on", "date", "date")
+_field("region_code", "str", "text")
+_field("industry_code", "str", "text")
+_field("ownership", "enum", "enum", enum=enum_values(Ownership))
+_field("tech_field", "enum", "enum", enum=enum_values(TechField))
+_field("prohibited_category", "bool", "bool")
+_field("ip.core_ip_owned", "bool", "bool", changeable=True)
+_field("ip.class_i_count", "int", "count", changeable=True)
+_field("ip.class_ii_count", "int", "count", changeable=True)
+_field("innovation_score", "decimal", "points", changeable=True)
+_field("compliance.major_safety_quality_incident_within_1y", "bool", "bool")
+_field("compliance.serious_environmental_violation_within_1y", "bool", "bool")
+_field("compliance.serious_research_misconduct", "bool", "bool")
+_field("compliance.abnormal_operation_list", "bool", "bool")
+_field("compliance.serious_dishonesty_list", "bool", "bool")
+_field("honors.rd_institution_level", "enum", "enum", enum=enum_values(RdInstitutionLevel))
 
 _NO_REGISTRATION = Unknown(("registered_on",))
 _NO_REGION = Unknown(("region_code",))
@@ -723,6 +712,47 @@ def _size_bands(row: Any) -> list[tuple[str, dict[str, Any]]]:
         )
         for cls in ("large", "medium", "small")
     ]
+
+
+# ---------------------------------------------------------------- the facts of a rule group, generated
+
+
+def facts_code(name: str, paths: list[str]) -> Callable[[Env], dict[str, Any]]:
+    """``{path: value}`` of an enterprise's facts, as one generated function: the profile's fields
+    and the last year's figures read in straight-line code (each kept in the environment for the
+    derived facts that read them), the derived facts by their derive functions, in that order."""
+    lines = [
+        "def facts(env):",
+        "    p = env.profile",
+        "    values = env.values",
+        "    get = env.get",
+        "    out = {}",
+    ]
+    env_: dict[str, Any] = {"missing": _missing, "fiscal_path": fiscal_path}
+    fiscal = [path for path in paths if path.startswith("last_year.") and path[10:] in FISCAL_FIELDS]
+    if fiscal:
+        lines += ["    ly = env.last_year", "    fy = env.years.get(ly)"]
+    for i, path in enumerate(p for p in paths if p in PLAIN):
+        env_[f"M{i}"] = Unknown((path,))
+        value = "v.value" if PLAIN[path] == "enum" else "v"
+        lines += [f"    v = p.{path}", f"    out[{path!r}] = values[{path!r}] = M{i} if v is None else {value}"]
+    for path in fiscal:
+        field = path[10:]
+        lines += [
+            "    if fy is None:",
+            "        v = missing(fiscal_path(ly))",
+            "    else:",
+            f"        v = fy.{field}",
+            "        if v is None:",
+            f"            v = missing(fiscal_path(ly, {field!r}))",
+            f"    out[{path!r}] = values[{path!r}] = v",
+        ]
+    for path in paths:
+        if path not in PLAIN and path not in fiscal:
+            lines.append(f"    out[{path!r}] = get({path!r})")
+    lines.append("    return out")
+    exec(compile("\n".join(lines), f"<facts {name}>", "exec"), env_)  # noqa: S102 - our own code
+    return env_["facts"]
 
 
 # ---------------------------------------------------------------- projects

@@ -222,8 +222,13 @@ def decided_alike(cm: Any) -> Any:
     """For a measure's scores: whether every criterion on a score decides alike at its lowest and
     its highest possible total (then the score is known although some parts are not)."""
 
+    users: dict[str, list] = {}
+    for cl in cm.leaves:
+        if cl.spec is not None and cl.tiers is None:
+            users.setdefault(cl.spec.path, []).append(cl)
+
     def alike(path: str, low: Any, high: Any) -> bool:
-        users = [cl for cl in cm.leaves if cl.spec is not None and cl.spec.path == path and cl.tiers is None]
-        return bool(users) and all(fails(cl, {path: low}) == fails(cl, {path: high}) for cl in users)
+        on = users.get(path)
+        return bool(on) and all(fails(cl, {path: low}) == fails(cl, {path: high}) for cl in on)
 
     return alike

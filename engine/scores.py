@@ -11,6 +11,7 @@ points came about (structured, worded by the renderer) from the same values.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -30,7 +31,7 @@ def _points(table: list[PointsRow], value: Any) -> Decimal:
 def _part_max(part: ScorePart, params: dict[str, Any]) -> Decimal:
     if part.max_of:
         return max(_part_max(alt, params) for alt in part.max_of)
-    return max((r.points for r in params[part.table]), default=_ZERO)
+    return max((r.points for r in params[part.table] or ()), default=_ZERO)
 
 
 def _points_of(env: Env, part: ScorePart, params: dict[str, Any]) -> tuple[Decimal | None, tuple[str, ...]]:
@@ -79,12 +80,70 @@ def _score(env: Env, score: Score, params: dict[str, Any], decided_alike: Any) -
     return out, {"total": total, "high": total + headroom, "missing": list(dict.fromkeys(missing))}
 
 
-def compute(env: Env, scores: list[Score], params: dict[str, Any], decided_alike: Any) -> dict[str, Any]:
-    """The values of a measure's scores and their parts. ``decided_alike(path, low, high)`` says
-    whether every criterion on the score decides alike at both totals."""
+@dataclass(frozen=True, slots=True)
+class ScorePlan:
+    """A score as every evaluation computes it: per part the fact and its table (rows as
+    (at least, points)), or the alternatives of a ``max_of``, and the most points the part can give."""
+
+    path: str
+    parts: tuple[tuple[str, tuple, Decimal], ...]  # (part path, alternatives [(fact, rows)], top)
+
+
+def plan(score: Score, params: dict[str, Any]) -> ScorePlan:
+    path = score_fact_path(score.id)
+
+    def rows(part: ScorePart) -> tuple:
+        # no table in force (before the measure was issued): no points; the measure does not apply
+        return tuple((r.at_least, r.points) for r in params[part.table] or ())
+
+    parts = []
+    for part in score.parts:
+        alternatives = part.max_of or [part]
+        parts.append((f"{path}.{part.id}", tuple((alt.fact, rows(alt)) for alt in alternatives), _part_max(part, params)))
+    return ScorePlan(path, tuple(parts))
+
+
+def compute(env: Env, plans: tuple[ScorePlan, ...], decided_alike: Any) -> dict[str, Any]:
+    """The values of a measure's scores and their parts (every evaluation of such a measure pays
+    for this, so it runs on a plan worked out at compile time; ``_score`` is the same reckoning on
+    the rule file's terms, for explanations). ``decided_alike(path, low, high)`` says whether every
+    criterion on the score decides alike at both totals."""
     out: dict[str, Any] = {}
-    for score in scores:
-        out.update(_score(env, score, params, decided_alike)[0])
+    get = env.get
+    for sp in plans:
+        total = headroom = _ZERO
+        missing: list[str] = []
+        for ppath, alternatives, top in sp.parts:
+            best = None
+            miss: list[str] = []
+            for fact, rows in alternatives:
+                v = get(fact)
+                if type(v) is Unknown:
+                    if v.undefined and not v.missing:
+                        pts = _ZERO  # it cannot be computed although nothing is missing: 0 points
+                    else:
+                        miss += v.missing
+                        continue
+                else:
+                    pts = _ZERO
+                    for at_least, points in rows:
+                        if v >= at_least:
+                            pts = points
+                            break
+                if best is None or pts > best:
+                    best = pts
+            # an unknown alternative could score more, unless the best known one has the most points
+            if miss and (best is None or best < top):
+                missing += miss
+                headroom += top
+                out[ppath] = Unknown(tuple(miss))
+            else:
+                total += best
+                out[ppath] = best
+        if not missing or decided_alike(sp.path, total, total + headroom):
+            out[sp.path] = total
+        else:
+            out[sp.path] = Unknown(tuple(dict.fromkeys(missing)))
     return out
 
 

@@ -22,26 +22,37 @@ from .schema import COMPARISON_OPS, Op
 _TEN_PLACES = Decimal("1e-10")
 
 
+def _decimal_json(v: Decimal) -> str:
+    text = format(v, "f")
+    point = text.find(".")
+    if point >= 0 and len(text) - point > 11:  # a 40-digit quotient: ten places say all there is
+        return format(v.quantize(_TEN_PLACES).normalize(), "f")
+    return text
+
+
+def _list_json(v: Any) -> list:
+    return [jsonable(x) for x in v]
+
+
+_AS_IS = {bool: None, str: None, type(None): None}
+_JSON_OF = {
+    Decimal: _decimal_json,
+    int: str,
+    dt.date: dt.date.isoformat,
+    list: _list_json,
+    tuple: _list_json,
+    Unknown: lambda v: None,
+}
+
+
 def jsonable(v: Any) -> Any:
     """A machine value for JSON: numbers as decimal strings (a 40-digit quotient to ten places),
     dates ISO, booleans and strings as they are, unknown as null."""
-    if isinstance(v, bool) or v is None or isinstance(v, str):
+    t = type(v)
+    if t in _AS_IS:
         return v
-    if isinstance(v, Decimal):
-        text = format(v, "f")
-        point = text.find(".")
-        if point >= 0 and len(text) - point > 11:
-            return format(v.quantize(_TEN_PLACES).normalize(), "f")
-        return text
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    if isinstance(v, list | tuple):
-        return [jsonable(x) for x in v]
-    if type(v) is Unknown:
-        return None
-    return v
+    convert = _JSON_OF.get(t)
+    return convert(v) if convert is not None else v
 
 
 def gap_of(op: Op, unit: str, actual: Any, expected: Any) -> Decimal | None:
@@ -213,6 +224,43 @@ def benefit_json(b: BenefitVerdict | None) -> dict[str, Any] | None:
     return out
 
 
+def criteria_code(cm: Any) -> Any:
+    """A measure's nodes as the verdict's JSON lists them, as one generated function of (statuses,
+    actual values, expected values as JSON, expected values, decisive ids, moot ids): built for
+    every default answer, so written out node by node rather than walked."""
+    lines = ["def criteria(st, a, ej, e, D, M):"]
+    env: dict[str, Any] = {"AS_IS": _AS_IS, "J": jsonable, "gap": gap_of}
+    items = []
+    for i, (node_id, leaf, op) in enumerate(cm.json_rows):
+        var = f"x{i}"
+        items.append(var)
+        if leaf < 0:
+            lines.append(f"    {var} = {{'id': {node_id!r}, 'status': st[{i}]}}")
+        else:
+            lines += [
+                f"    v = a[{leaf}]",
+                f"    {var} = {{'id': {node_id!r}, 'status': st[{i}], 'actual': v if type(v) in AS_IS else J(v),"
+                f" 'expected': ej[{leaf}]}}",
+            ]
+            if op in COMPARISON_OPS:
+                env[f"op{i}"] = op
+                lines += [
+                    f"    if st[{i}] == 'unmet':",
+                    f"        g = gap(op{i}, '', v, e[{leaf}])",
+                    "        if g is not None:",
+                    f"            {var}['gap'] = J(g)",
+                ]
+        lines += [
+            f"    if {node_id!r} in D:",
+            f"        {var}['decisive'] = True",
+            f"    if {node_id!r} in M:",
+            f"        {var}['moot'] = True",
+        ]
+    lines.append(f"    return [{', '.join(items)}]")
+    exec(compile("\n".join(lines), f"<verdict json {cm.id}>", "exec"), env)  # noqa: S102 - our own code
+    return env["criteria"]
+
+
 def verdict_json(v: Verdict, cm: Any, summary: str | None = None) -> dict[str, Any]:
     """The verdict as the default answer shows it (``cm``: the compiled measure it refers to;
     ``summary``: its one line in the reader's language)."""
@@ -221,28 +269,11 @@ def verdict_json(v: Verdict, cm: Any, summary: str | None = None) -> dict[str, A
         out["summary"] = summary
     if v.reason is not None:
         out["reason"] = v.reason
-    criteria = []
     if v.statuses:
-        decisive, moot = v.decisive, v.moot
-        i = 0
-        actual, expected = v.actual, v.expected
-        for row, status in zip(cm.tree, v.statuses, strict=True):
-            node_id = row.node.id
-            item: dict[str, Any] = {"id": node_id, "status": status}
-            if node_id in decisive:
-                item["decisive"] = True
-            if node_id in moot:
-                item["moot"] = True
-            if row.leaf is not None:
-                a, e = actual[i], expected[i]
-                i += 1
-                item["actual"] = jsonable(a)  # unknown: null
-                item["expected"] = jsonable(e)
-                if status == "unmet":
-                    gap = gap_of(row.node.op, "", a, e)
-                    if gap is not None:
-                        item["gap"] = jsonable(gap)
-            criteria.append(item)
+        expected = cm.expected_json if not cm.tiered else tuple(jsonable(e) for e in v.expected)
+        criteria = cm.criteria_json(v.statuses, v.actual, expected, v.expected, v.decisive, v.moot)
+    else:
+        criteria = []
     out["criteria"] = criteria
     out["missing_facts"] = list(v.missing_facts)
     out["benefit"] = benefit_json(v.benefit)
