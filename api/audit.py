@@ -24,6 +24,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "screening.impact": ("规则变更影响分析", "impact of a rule change"),
     "screening.proactive": ("免申即享主动匹配", "proactive matching"),
     "screening.export": ("导出筛查结果", "export results"),
+    "screening.delete": ("删除筛查", "delete a screening"),
     "review.decision": ("审核决定", "review decision"),
     "review.override": ("审核改判（推翻自动结论）", "review override of the automatic outcome"),
     "rulepack.change": ("规则包变更", "rule pack change"),

@@ -41,7 +41,10 @@ class ScreeningPublic(Open):
     source_run_id: str | None
     baseline_run_id: str | None
     progress: Progress
-    ignored_columns: list[dict[str, Any]]
+    ignored_columns: list[dict[str, Any]] = Field(
+        description="不认识的列（只列前 50 个，表头截至 100 字）/ unknown columns (the first 50, headers cut short)"
+    )
+    ignored_columns_total: int = Field(description="不认识的列数 / how many unknown columns")
     error: str | None
     created_by: str | None
     created_at: dt.datetime

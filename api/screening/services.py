@@ -15,20 +15,20 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Engine as DbEngine
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from engine import Engine
 from engine.i18n import OUTCOMES, pick
 from engine.schema import Group
-from engine.tabular import TableError, detect_format, open_table
+from engine.tabular import TableError, check_xlsx_archive, detect_format
 
 from .. import audit
 from ..db import utcnow
 from ..deps import Principal
 from ..models import ProfileVersion
 from ..problems import ApiProblem
-from .importer import IMPORT_LEASE, store_batch
+from .importer import store_batch
 from .models import ReviewDecision, ScreeningChunk, ScreeningResult, ScreeningRow, ScreeningRun
 from .regions import region_name
 from .settings import ScreeningSettings
@@ -128,7 +128,11 @@ def create_upload_run(
     lang: str,
     title: str | None,
 ) -> ScreeningRun:
+    """Store the upload and create its run. Nothing is parsed here beyond telling the format (and,
+    for an XLSX, reading the ZIP's directory): headers, rows and every limit are checked by the
+    import, in the background, whose errors the run reports."""
     check_measures(engine, measures)
+    measures = list(dict.fromkeys(measures)) if measures else measures
     run_id = new_id()
     src.seek(0)
     head = src.read(8)
@@ -139,37 +143,13 @@ def create_upload_run(
         raise _problem("validation-error", e.zh, e.en, errors=[_file_error(e, lang)]) from None
     path = settings.upload_dir / f"{run_id}.{fmt}"
     size = save_upload(src, path, settings.max_upload_bytes)
-    try:
-        with path.open("rb") as fh:
-            table = open_table(fh, filename, fmt, lang)
-            try:
-                rows = table.count_rows(settings.max_rows)
-                ignored = table.layout.ignored if table.layout else []
-            finally:
-                table.close()
-    except TableError as e:
-        path.unlink(missing_ok=True)
-        errors = [{"location": "body", "field": "file", **x} for x in e.errors] or [_file_error(e, lang)]
-        for x in errors:
-            x.setdefault("message", x.get("reason") or pick((e.zh, e.en), lang))
-        raise _problem("validation-error", e.zh, e.en, errors=errors) from None
-    if rows > settings.max_rows:
-        path.unlink(missing_ok=True)
-        raise _problem(
-            "validation-error",
-            f"文件超过行数上限：最多 {settings.max_rows} 行数据，请拆分后分批上传",
-            f"too many rows: at most {settings.max_rows} data rows per file; split it",
-            errors=[
-                {
-                    "field": "file",
-                    "location": "body",
-                    "message": pick(
-                        (f"最多 {settings.max_rows} 行", f"at most {settings.max_rows} rows"), lang
-                    ),
-                    "value": None,
-                }
-            ],
-        )
+    if fmt == "xlsx":
+        try:
+            with path.open("rb") as fh:
+                check_xlsx_archive(fh, settings.limits())
+        except TableError as e:
+            path.unlink(missing_ok=True)
+            raise _problem("validation-error", e.zh, e.en, errors=[_file_error(e, lang)]) from None
     run = ScreeningRun(
         id=run_id,
         kind="applications",
@@ -182,9 +162,8 @@ def create_upload_run(
         measures=measures,
         rule_pack_version=engine.version,
         chunk_size=settings.chunk_rows,
-        ignored_columns=ignored or None,
         upload_path=str(path),
-        import_lease_until=utcnow() + IMPORT_LEASE,
+        import_lease_until=utcnow() + settings.import_lease,
         created_by=principal.user_id,
         created_by_name=principal.username,
         created_at=utcnow(),
@@ -200,7 +179,6 @@ def create_upload_run(
             "filename": run.filename,
             "format": fmt,
             "bytes": size,
-            "rows": rows,
             "as_of": as_of.isoformat(),
             "measures": measures,
             "rule_pack_version": engine.version,
@@ -212,7 +190,7 @@ def create_upload_run(
         "screening.run.start",
         "screening",
         run_id,
-        after={"kind": "applications", "rows": rows, "rule_pack_version": engine.version},
+        after={"kind": "applications", "rule_pack_version": engine.version},
     )
     db.commit()
     return run
@@ -348,7 +326,7 @@ def create_proactive_run(
         measures=measures,
         rule_pack_version=engine.version,
         chunk_size=settings.chunk_rows,
-        import_lease_until=utcnow() + IMPORT_LEASE,
+        import_lease_until=utcnow() + settings.import_lease,
         created_by=principal.user_id,
         created_by_name=principal.username,
         created_at=utcnow(),
@@ -454,6 +432,7 @@ def run_public(db: Session, run: ScreeningRun, lang: str) -> dict[str, Any]:
         "baseline_run_id": run.baseline_run_id,
         "progress": progress(db, run),
         "ignored_columns": run.ignored_columns or [],
+        "ignored_columns_total": run.ignored_total or len(run.ignored_columns or []),
         "error": pick((err["zh"], err["en"]), lang) if err else None,
         "created_by": run.created_by_name,
         "created_at": run.created_at,
@@ -477,6 +456,61 @@ STATUS_LABELS = {
     "done": ("已完成", "done"),
     "failed": ("失败", "failed"),
 }
+
+
+def delete_run(db: Session, principal: Principal, run: ScreeningRun, upload_dir: Path) -> None:
+    """Delete a run with everything stored for it, and the impact runs built on it (audited).
+
+    First the runs stop (status ``failed``, committed): an importer's next chunk and a worker's next
+    claim see it and stop, and on PostgreSQL the status update's row lock orders an importer's chunk
+    in flight before the deletion. Then everything goes in one transaction."""
+    ids = [run.id]
+    frontier = [run.id]
+    while frontier:  # impact runs built on it, and on those
+        found = db.scalars(
+            select(ScreeningRun.id).where(
+                (ScreeningRun.source_run_id.in_(frontier)) | (ScreeningRun.baseline_run_id.in_(frontier)),
+                ScreeningRun.id.not_in(ids),
+            )
+        ).all()
+        ids.extend(found)
+        frontier = list(found)
+    before = {
+        "kind": run.kind,
+        "title": run.title,
+        "filename": run.filename,
+        "status": run.status,
+        "rows": run.total_rows,
+        "rule_pack_version": run.rule_pack_version,
+        "created_by": run.created_by_name,
+        "created_at": run.created_at.isoformat() if run.created_at else None,
+        "decisions": db.scalar(
+            select(func.count()).select_from(ReviewDecision).where(ReviewDecision.run_id.in_(ids))
+        )
+        or 0,
+        "results": db.scalar(
+            select(func.count()).select_from(ScreeningResult).where(ScreeningResult.run_id.in_(ids))
+        )
+        or 0,
+        "dependent_runs": ids[1:],
+    }
+    db.execute(
+        update(ScreeningRun)
+        .where(ScreeningRun.id.in_(ids))
+        .values(status="failed", error={"zh": "已删除", "en": "deleted"})
+    )
+    db.commit()
+    uploads = [p for p in db.scalars(select(ScreeningRun.upload_path).where(ScreeningRun.id.in_(ids))) if p]
+    for model in (ReviewDecision, ScreeningResult, ScreeningChunk, ScreeningRow):
+        db.execute(delete(model).where(model.run_id.in_(ids)))
+    for rid in reversed(ids):  # runs built on others first (their foreign keys)
+        db.execute(delete(ScreeningRun).where(ScreeningRun.id == rid))
+    audit.record(db, principal, "screening.delete", "screening", run.id, before=before)
+    db.commit()
+    for p in uploads:
+        path = Path(p)
+        if path.parent.resolve() == upload_dir.resolve():
+            path.unlink(missing_ok=True)
 
 
 def list_runs(db: Session, kind: str | None, limit: int, offset: int) -> tuple[list[ScreeningRun], int]:

@@ -1,0 +1,101 @@
+"""Uploads crafted to hurt the desk: what is kept of them is bounded, lists stay small, and an
+administrator can delete a run (audited). Each test reproduces an attack of the security review."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.screening.models import ReviewDecision, ScreeningChunk, ScreeningResult, ScreeningRow, ScreeningRun
+from engine import tabular
+from tests.api.conftest import assert_problem
+from tests.screening.conftest import csv_bytes, profiles, run_done, upload
+
+
+def _junk_header_csv(junk: int, rows: int = 3) -> bytes:
+    people = profiles(rows, seed=51)
+    head = "统一社会信用代码," + ",".join(f"备注{i}" for i in range(junk))
+    lines = [head] + [p["credit_code"] for p in people]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_a_header_of_thousands_of_junk_columns_keeps_fifty_and_every_list_stays_small(bureau):
+    # before: every ignored header was stored and returned by every GET /v1/screenings (18 MB a call
+    # for 500,000 columns); now the first 50 are kept, each cut to 100 characters, and counted
+    data = _junk_header_csv(1000)
+    long_header = "很长的备注" * 400  # 2,000 characters
+    data = data.replace("备注1,".encode(), long_header.encode() + b",", 1)
+    got = run_done(bureau, data)
+    assert got["ignored_columns_total"] == 1000
+    assert len(got["ignored_columns"]) == tabular.IGNORED_KEPT
+    assert got["ignored_columns"][0] == {"column": "B", "header": "备注0"}
+    assert got["ignored_columns"][1]["header"] == long_header[:100] + "…"
+    listed = bureau.client.get("/v1/screenings?limit=500", headers=bureau.reviewer.headers)
+    per_run = len(listed.content) / listed.json()["total"]
+    assert per_run < 8_000, per_run
+
+
+def test_five_hundred_thousand_junk_columns_are_refused_not_stored(bureau):
+    data = _junk_header_csv(500_000, rows=1)  # ~4 MB of header
+    settings = bureau.app.state.screening_settings
+    old = settings.max_upload_bytes
+    settings.max_upload_bytes = 8 * 1024 * 1024
+    try:
+        run = upload(bureau, data)
+    finally:
+        settings.max_upload_bytes = old
+    got = bureau.client.get(f"/v1/screenings/{run['id']}", headers=bureau.reviewer.headers)
+    body = got.json()
+    assert body["status"] == "failed" and "1,024" in body["error"], body
+    assert body["ignored_columns"] == [] and len(got.content) < 4_000
+
+
+def test_header_problems_are_named_twenty_at_a_time():
+    header = "统一社会信用代码," + ",".join(f"{2000 + i}年度销售收入（元）" for i in range(300))
+    try:
+        tabular.open_table(__import__("io").BytesIO(header.encode()), "a.csv")
+    except tabular.TableError as e:
+        assert len(e.errors) == tabular.PROBLEMS_SHOWN and "等 300 处" in e.zh and len(e.zh) < 3_000
+    else:
+        raise AssertionError("bad units must be refused")
+
+
+def _counts(db, run_ids: list[str]) -> dict[str, int]:
+    with Session(db) as s:
+        return {
+            m.__tablename__: s.scalar(select(func.count()).select_from(m).where(m.run_id.in_(run_ids)))
+            for m in (ScreeningRow, ScreeningChunk, ScreeningResult, ReviewDecision)
+        } | {"runs": s.scalar(select(func.count()).select_from(ScreeningRun).where(ScreeningRun.id.in_(run_ids)))}
+
+
+def test_an_admin_deletes_a_run_and_the_runs_built_on_it_and_the_audit_log_says_what_went(bureau):
+    c, h = bureau.client, bureau.reviewer.headers
+    run = run_done(bureau, csv_bytes(profiles(8, seed=52)), measures=["hte-recognition"])
+    item = c.get(f"/v1/screenings/{run['id']}/results?limit=1", headers=h).json()["items"][0]
+    r = c.post(
+        f"/v1/screenings/{run['id']}/rows/{item['row']}/decisions",
+        json={"measure_id": "hte-recognition", "decision": "request_info", "reason": "补充材料"},
+        headers=h,
+    )
+    assert r.status_code == 201
+    impact = c.post(
+        f"/v1/screenings/{run['id']}/impact",
+        json={"overrides": {"hte-recognition.min_tech_staff_ratio": "0.12"}},
+        headers=h,
+    ).json()
+    bureau.drain()
+    db = bureau.app.state.db_engine
+    ids = [run["id"], impact["id"]]
+    assert all(_counts(db, ids).values())
+    assert_problem(c.delete(f"/v1/screenings/{run['id']}", headers=h), 403)  # reviewers may not
+    r = c.delete(f"/v1/screenings/{run['id']}", headers=bureau.admin.headers)
+    assert r.status_code == 204, r.text
+    assert not any(_counts(db, ids).values())
+    assert_problem(c.get(f"/v1/screenings/{run['id']}", headers=h), 404)
+    assert_problem(c.get(f"/v1/screenings/{impact['id']}", headers=h), 404)
+    entry = c.get(
+        "/v1/audit", params={"action": "screening.delete", "target_id": run["id"]}, headers=bureau.admin.headers
+    ).json()["items"][0]
+    assert entry["actor"] == "s-admin"
+    assert entry["before"]["rows"] == 8 and entry["before"]["decisions"] == 1
+    assert entry["before"]["dependent_runs"] == [impact["id"]]
