@@ -18,6 +18,7 @@ import os
 import signal
 import socket
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ from .work import (
 
 log = logging.getLogger("huiqi.screening")
 HOST = socket.gethostname()
+IMPORT_SCAN_SECONDS = 2.0  # how often the supervisor looks for imports to take over
 
 
 def worker_main(
@@ -86,6 +88,8 @@ class Runner:
         self._lock_fh: Any = None
         self.db = worker_db_engine(database_url)
         self.active = False  # holds the host lock and runs workers
+        self._importing: dict[str, threading.Thread] = {}  # imports this supervisor resumed
+        self._next_import_scan = 0.0
 
     # -------------------------------------------------------------- life
 
@@ -174,9 +178,23 @@ class Runner:
         finish_complete_runs(self.db)
 
     def _resume_imports(self) -> None:
+        """Take over every import whose importer stopped: called at start and then every
+        ``IMPORT_SCAN_SECONDS`` for as long as the service runs, so that an import abandoned by an
+        instance that died (its lease ran out, or it was a process of this host that is gone) is
+        resumed whenever that happens, not only when this supervisor first took the host lock."""
+        self._importing = {k: t for k, t in self._importing.items() if t.is_alive()}
         for run_id in interrupted_imports(self.db):
+            if run_id in self._importing:
+                continue
             log.warning("screening: resuming the interrupted import of run %s", run_id)
-            threading.Thread(target=import_upload, args=(self.db, run_id), daemon=True).start()
+            t = threading.Thread(
+                target=import_upload,
+                args=(self.db, run_id, self.settings.limits(), self.settings.import_lease),
+                name=f"screening-import-{run_id[:8]}",
+                daemon=True,
+            )
+            self._importing[run_id] = t
+            t.start()
 
     def _supervise(self) -> None:
         while not self._halt.is_set():
@@ -187,7 +205,6 @@ class Runner:
                 self.active = True
                 try:
                     self._recover()
-                    self._resume_imports()
                 except Exception:  # noqa: BLE001 - the database may not be up yet; try again
                     log.exception("screening: recovery failed; retrying")
                     self.active = False
@@ -196,6 +213,12 @@ class Runner:
                     continue
                 for _ in range(self.n):
                     self._spawn()
+            if time.monotonic() >= self._next_import_scan:
+                self._next_import_scan = time.monotonic() + IMPORT_SCAN_SECONDS
+                try:
+                    self._resume_imports()
+                except Exception:  # noqa: BLE001 - the database may be restarting; next time
+                    log.exception("screening: could not look for interrupted imports")
             dead = [wid for wid, p in self.processes.items() if not p.is_alive()]
             if dead and not self._halt.is_set():
                 try:
