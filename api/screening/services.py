@@ -801,7 +801,7 @@ def write_export(db: Session, run: ScreeningRun, engine: Engine, fmt: str, lang:
         with out.open("w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
             for line in rows:
-                w.writerow(["" if v is None else v for v in line])
+                w.writerow(["" if v is None else _safe_cell(v) for v in line])
         return
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -818,7 +818,7 @@ def write_export(db: Session, run: ScreeningRun, engine: Engine, fmt: str, lang:
     bold = Font(bold=True)
     cells = []
     for h in header:
-        c = WriteOnlyCell(ws, value=h)
+        c = WriteOnlyCell(ws, value=_safe_cell(h))
         c.font = bold
         cells.append(c)
     ws.append(cells)
@@ -835,14 +835,19 @@ def write_export(db: Session, run: ScreeningRun, engine: Engine, fmt: str, lang:
 
 
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# what makes a spreadsheet read a cell as a formula (OWASP's CSV injection list), also after spaces
+_FORMULA_START = re.compile(r"^[\s\u3000]*[=+\-@\t\r]|^[\t\r]")
 
 
 def _safe_cell(v: Any) -> Any:
-    """Text as a spreadsheet keeps it: no control characters, and no formula (=, +, -, @ first)."""
+    """Text as a spreadsheet keeps it, in every export format: no control characters, and never a
+    formula (=, +, -, @, tab or carriage return first, spaces before them included): such a cell
+    gets a leading apostrophe, which Excel, WPS and LibreOffice read as "this is text". An
+    enterprise naming itself =HYPERLINK(…) must not put a live link into a reviewer's export."""
     if isinstance(v, str):
-        v = _ILLEGAL.sub("", v)
-        if v[:1] in ("=", "+", "-", "@"):
+        if _FORMULA_START.match(v):
             v = "'" + v
+        v = _ILLEGAL.sub("", v)
     return v
 
 

