@@ -23,12 +23,14 @@ def _runner(bureau, tmp_path, **kw) -> Runner:
     return Runner(bureau.url, settings, backend="python", lock_path=tmp_path / "runner.lock")
 
 
-def _claimed_by(db, worker_id: str) -> list[int]:
+def _claimed_by(db, worker_id: str, run_id: str) -> list[int]:
     with Session(db) as s:
         return list(
             s.scalars(
                 select(ScreeningChunk.chunk_no).where(
-                    ScreeningChunk.claimed_by == worker_id, ScreeningChunk.status == "claimed"
+                    ScreeningChunk.run_id == run_id,
+                    ScreeningChunk.claimed_by == worker_id,
+                    ScreeningChunk.status == "claimed",
                 )
             )
         )
@@ -74,14 +76,14 @@ def test_a_worker_killed_mid_chunk_loses_no_row_and_counts_none_twice(bureau, tm
             for wid, pid in runner.alive_workers().items():
                 os.kill(pid, signal.SIGSTOP)
                 try:
-                    if _claimed_by(db, wid):
+                    if _claimed_by(db, wid, run["id"]):
                         victim = (wid, pid)
                         break
                 finally:
                     if victim is None:
                         os.kill(pid, signal.SIGCONT)
             time.sleep(0.02)
-        held = _claimed_by(db, victim[0])
+        held = _claimed_by(db, victim[0], run["id"])
         os.kill(victim[1], signal.SIGKILL)
         assert wait_for(db, run["id"], timeout=120) == "done"
         with Session(db) as s:
