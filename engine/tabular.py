@@ -1096,6 +1096,20 @@ def check_xlsx_archive(fh: IO[bytes], limits: Limits = DEFAULT_LIMITS) -> None:
                 f"文件超出上限：Excel 文件中的 {info.filename} 展开后为 {info.file_size:,} 字节，最多 {cap:,} 字节",
                 f"the file exceeds a limit: {info.filename} expands to {info.file_size:,} bytes, at most {cap:,}",
             )
+    # the small parts that say what the workbook is: well-formed XML without DTD or entities
+    names = {i.filename.lower(): i.filename for i in infos}
+    fh.seek(0)
+    with zipfile.ZipFile(fh) as archive:
+        for part in ("[content_types].xml", "xl/workbook.xml"):
+            if part not in names:
+                raise _bad_xlsx(
+                    zh=f"Excel 文件缺少 {part}，请确认是 .xlsx 格式", en=f"the Excel file has no {part}"
+                )
+            try:
+                for _ in _iterparse(archive.open(names[part]), ("end",)):
+                    pass
+            except Exception as e:  # noqa: BLE001 - malformed XML, a DTD, an entity: the file's problem
+                raise _bad_xlsx(e) from None
     fh.seek(0)
 
 
@@ -1125,7 +1139,9 @@ def _shared_strings(src: IO[bytes], limits: Limits) -> list[str]:
             raise _limit_error("单元格的字符数", "characters in a cell", limits.max_cell_chars)
         strings.append(text)
         if len(strings) > limits.max_shared_strings:
-            raise _limit_error("不同文本的个数（共享字符串）", "distinct texts (shared strings)", limits.max_shared_strings)
+            raise _limit_error(
+                "不同文本的个数（共享字符串）", "distinct texts (shared strings)", limits.max_shared_strings
+            )
         root.clear()  # the strings read so far are kept as text, not as elements
     return strings
 
@@ -1139,17 +1155,34 @@ class _Xlsx:
 
     def __init__(self, fh: IO[bytes], limits: Limits) -> None:
         from openpyxl.reader.excel import ExcelReader
+        from openpyxl.styles.stylesheet import apply_stylesheet
         from openpyxl.xml.constants import SHARED_STRINGS
 
         check_xlsx_archive(fh, limits)
         self.limits = limits
 
         class BoundedReader(ExcelReader):
+            """openpyxl's reader doing only what is needed here: the manifest, the shared strings
+            (bounded), the workbook (sheet names, the 1904 calendar) and the styles (which number
+            formats are dates). Its worksheet objects are not made: making one parses the sheet
+            up to its dimension, or whole when it has none, before a single row is read."""
+
             def read_strings(self) -> None:
                 ct = self.package.find(SHARED_STRINGS)
                 if ct is not None:
                     with self.archive.open(ct.PartName[1:]) as src:
                         self.shared_strings = _shared_strings(src, limits)
+
+            def read(self) -> None:
+                self.read_manifest()
+                self.read_strings()
+                self.read_workbook()
+                apply_stylesheet(self.archive, self.wb)
+                self.sheets = [
+                    (sheet.name, rel.target)
+                    for sheet, rel in self.parser.find_sheets()
+                    if rel.target in self.valid_files and "chartsheet" not in rel.Type
+                ]
 
         fh.seek(0)
         try:
@@ -1159,17 +1192,18 @@ class _Xlsx:
             raise
         except Exception as e:  # noqa: BLE001 - malformed XML, a missing part …: the file's problem
             raise _bad_xlsx(e) from None
+        self.reader = reader
         self.wb = reader.wb
         self.strings = reader.shared_strings
 
     def close(self) -> None:
-        self.wb.close()
+        self.reader.archive.close()
 
-    def _sheet(self) -> Any:
-        names = self.wb.sheetnames
-        if not names:
+    def _sheet_part(self) -> str:
+        sheets = dict(self.reader.sheets)
+        if not sheets:
             raise _bad_xlsx(zh="Excel 文件中没有工作表", en="the Excel file has no worksheet")
-        return self.wb[SHEET_NAME] if SHEET_NAME in names else self.wb.worksheets[0]
+        return sheets.get(SHEET_NAME) or self.reader.sheets[0][1]
 
     def records(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
         """(row number, values) for every row from 1, blank rows included (as empty tuples)."""
@@ -1188,10 +1222,9 @@ class _Xlsx:
         from openpyxl.worksheet._reader import WorkSheetParser
 
         limits = self.limits
-        ws = self._sheet()
         wb = self.wb
-        # the worksheet's XML part, and the workbook's date formats, as openpyxl's ReadOnlyWorksheet
-        # uses them (ws._get_source, wb._date_formats): cells read here are read exactly as there
+        # the workbook's date formats as openpyxl's ReadOnlyWorksheet passes them to this parser
+        # (wb._date_formats): cells read here are read exactly as there
         cells_of = WorkSheetParser(
             None,
             self.strings,
@@ -1208,7 +1241,7 @@ class _Xlsx:
         sheet_data = None
         last = 0
         per_row = limits.max_columns * 16 + 16
-        with ws._get_source() as src:
+        with self.reader.archive.open(self._sheet_part()) as src:
             for event, el in _iterparse(src, ("start", "end")):
                 if event == "start":
                     depth += 1
@@ -1225,13 +1258,17 @@ class _Xlsx:
                             if cells > limits.max_cells:
                                 raise _limit_error("单元格总数", "cells", limits.max_cells)
                         if in_row > per_row:
-                            raise _bad_xlsx(zh="Excel 工作表的一行中元素过多", en="too many elements in one row")
+                            raise _bad_xlsx(
+                                zh="Excel 工作表的一行中元素过多", en="too many elements in one row"
+                            )
                     else:
                         if tag == _SHEET_DATA_TAG:
                             sheet_data = el
                         outside += 1
                         if outside > 1_000_000:
-                            raise _bad_xlsx(zh="Excel 工作表中元素过多", en="too many elements in the worksheet")
+                            raise _bad_xlsx(
+                                zh="Excel 工作表中元素过多", en="too many elements in the worksheet"
+                            )
                     continue
                 depth -= 1
                 if el.tag == _ROW_TAG:
@@ -1240,7 +1277,9 @@ class _Xlsx:
                     if sheet_data is not None:
                         sheet_data.clear()  # rows already read are not kept
                     if number <= last:
-                        raise _bad_xlsx(zh="Excel 工作表的行号顺序错乱", en="the worksheet's rows are out of order")
+                        raise _bad_xlsx(
+                            zh="Excel 工作表的行号顺序错乱", en="the worksheet's rows are out of order"
+                        )
                     if number > limits.max_row_number:
                         raise _limit_error("行号", "as a row number", limits.max_row_number)
                     for blank in range(last + 1, number):
@@ -1257,7 +1296,9 @@ def _values(row: list[dict[str, Any]], limit: int, number: int) -> tuple[Any, ..
         return ()
     width = max(c["column"] for c in row)
     if width > limit:
-        raise _limit_error(f"列数（第 {number} 行有第 {width} 列）", f"columns (row {number} has column {width})", limit)
+        raise _limit_error(
+            f"列数（第 {number} 行有第 {width} 列）", f"columns (row {number} has column {width})", limit
+        )
     values: list[Any] = [None] * width
     for c in row:
         values[c["column"] - 1] = c["value"]

@@ -234,7 +234,9 @@ def get_screening(
     summary="删除筛查（管理员，记入审计日志）/ delete a screening (admin, audited)",
     responses={204: {"description": "已删除 / deleted"}},
 )
-def delete_screening(run_id: RunId, db: SessionDep, settings: ScreeningSettingsDep, admin: AdminDep) -> Response:
+def delete_screening(
+    run_id: RunId, db: SessionDep, settings: ScreeningSettingsDep, admin: AdminDep
+) -> Response:
     """删除一次筛查及其全部数据（行、结果、审核记录），以及以它为基础的影响分析；正在进行的导入与评估随之停止。
     审计日志记下删除了什么（批次、文件、行数、状态、审核记录数）。
 

@@ -64,7 +64,9 @@ def _start(app: FastAPI) -> None:
     settings: ScreeningSettings = app.state.screening_settings
     if settings.autostart and settings.workers >= 0:
         api = app.state.settings
-        runner = Runner(api.database_url, settings, api.rules_dir, api.backend, expected_version=engine.version)
+        runner = Runner(
+            api.database_url, settings, api.rules_dir, api.backend, expected_version=engine.version
+        )
         runner.start()
         app.state.screening_runner = runner
 

@@ -23,13 +23,17 @@ class ScreeningSettings(BaseSettings):
     max_rows: int = Field(
         default=200_000, ge=1, description="most data rows in one file (the import fails above)"
     )
-    max_columns: int = Field(default=DEFAULT_LIMITS.max_columns, ge=16, le=16384, description="columns in a file")
+    max_columns: int = Field(
+        default=DEFAULT_LIMITS.max_columns, ge=16, le=16384, description="columns in a file"
+    )
     max_cells: int = Field(default=DEFAULT_LIMITS.max_cells, ge=1, description="cells of an XLSX worksheet")
     max_shared_strings: int = Field(
         default=DEFAULT_LIMITS.max_shared_strings, ge=1, description="distinct texts of an XLSX"
     )
     max_shared_strings_bytes: int = Field(
-        default=DEFAULT_LIMITS.max_shared_strings_bytes, ge=1024, description="an XLSX's shared strings, expanded"
+        default=DEFAULT_LIMITS.max_shared_strings_bytes,
+        ge=1024,
+        description="an XLSX's shared strings, expanded",
     )
     import_lease_seconds: float = Field(
         default=120.0,

@@ -65,7 +65,11 @@ def _counts(db, run_ids: list[str]) -> dict[str, int]:
         return {
             m.__tablename__: s.scalar(select(func.count()).select_from(m).where(m.run_id.in_(run_ids)))
             for m in (ScreeningRow, ScreeningChunk, ScreeningResult, ReviewDecision)
-        } | {"runs": s.scalar(select(func.count()).select_from(ScreeningRun).where(ScreeningRun.id.in_(run_ids)))}
+        } | {
+            "runs": s.scalar(
+                select(func.count()).select_from(ScreeningRun).where(ScreeningRun.id.in_(run_ids))
+            )
+        }
 
 
 def test_an_admin_deletes_a_run_and_the_runs_built_on_it_and_the_audit_log_says_what_went(bureau):
@@ -94,7 +98,9 @@ def test_an_admin_deletes_a_run_and_the_runs_built_on_it_and_the_audit_log_says_
     assert_problem(c.get(f"/v1/screenings/{run['id']}", headers=h), 404)
     assert_problem(c.get(f"/v1/screenings/{impact['id']}", headers=h), 404)
     entry = c.get(
-        "/v1/audit", params={"action": "screening.delete", "target_id": run["id"]}, headers=bureau.admin.headers
+        "/v1/audit",
+        params={"action": "screening.delete", "target_id": run["id"]},
+        headers=bureau.admin.headers,
     ).json()["items"][0]
     assert entry["actor"] == "s-admin"
     assert entry["before"]["rows"] == 8 and entry["before"]["decisions"] == 1
@@ -120,7 +126,9 @@ def test_a_formula_an_enterprise_gives_itself_is_text_in_every_export_format(bur
         from tests.api.conftest import _actor
 
         ent = _actor(db, "s-evil", "enterprise", p["credit_code"])
-    assert c.put(f"/v1/enterprises/{p['credit_code']}/profile", json=p, headers=ent.headers).status_code == 201
+    assert (
+        c.put(f"/v1/enterprises/{p['credit_code']}/profile", json=p, headers=ent.headers).status_code == 201
+    )
     r = c.post(
         "/v1/screenings/proactive",
         json={"measures": ["rd-super-deduction"], "as_of": AS_OF.isoformat()},
