@@ -237,3 +237,32 @@ def test_export_downloads(page, finished_run):
     text = info.value.path().read_bytes().decode("utf-8-sig")
     assert "济南测试企业0001有限公司" in text
     assert "高新技术企业认定条件" in text
+
+
+@pytest.mark.parametrize(
+    "next_param",
+    [
+        "%2F%5Cevil.example%2Fx",
+        "/%09/evil.example/x",
+        "//evil.example/x",
+        "https://evil.example/x",
+        "/%5C%5Cevil.example",
+    ],
+)
+def test_login_never_redirects_to_another_site(page, server, next_param):
+    # before: /login?next=%2F%5Cevil.example%2Fx and next=/%09/evil.example/x landed on http://evil.example/x
+    page.route(re.compile(r"^https?://evil\.example/"), lambda route: route.fulfill(body="stolen"))
+    page.goto("/login?next=" + next_param)
+    page.get_by_label("用户名").fill("reviewer")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r"/desk$"))
+    assert page.url == server.url + "/desk"
+
+
+def test_login_goes_back_to_a_page_of_this_site(page):
+    page.goto("/login?next=" + "%2Fdesk%2Faudit%3Faction%3Dx")
+    page.get_by_label("用户名").fill("admin")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r"/desk/audit\?action=x$"))
