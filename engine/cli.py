@@ -406,11 +406,12 @@ def outcome_word(outcome: str, lang: str) -> str:
 
 # the HTTP API's account commands (`huiqi users add …`); the engine's commands work without them
 try:
-    from api.cli import users_app
+    from api.cli import audit_app, users_app
 except ImportError:  # pragma: no cover - the api's dependencies are not installed
     users_app = None
 if users_app is not None:
     app.add_typer(users_app, name="users")
+    app.add_typer(audit_app, name="audit")
 
 
 if __name__ == "__main__":

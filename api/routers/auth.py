@@ -54,7 +54,7 @@ def login(
 @router.post("/logout", status_code=204, summary="注销当前令牌 / revoke the current token")
 def logout(request: Request, db: SessionDep, principal: PrincipalDep) -> Response:
     if principal.via == "token":
-        accounts.revoke_token(db, request.headers["authorization"].partition(" ")[2].strip())
+        accounts.revoke_token(db, request.headers["authorization"].partition(" ")[2].strip(), principal)
     return Response(status_code=204)
 
 

@@ -24,7 +24,7 @@ from engine.schema import Group
 from engine.tabular import TableError, check_xlsx_archive, detect_format
 
 from .. import audit
-from ..db import utcnow
+from ..db import take_write_gate, utcnow
 from ..deps import Principal
 from ..models import ProfileVersion
 from ..problems import ApiProblem
@@ -901,7 +901,21 @@ def decide(
         raise _problem(
             "conflict", "只能对申报筛查做审核决定", "decisions are made on application screenings only"
         )
-    result = db.get(ScreeningResult, (run.id, row_no, measure_id, subject_id))
+    # the decision this one supersedes (the audit entry's "before") is read under a lock on the
+    # result: FOR UPDATE on PostgreSQL, the write gate on SQLite; concurrent decisions on the same
+    # application then follow one another, each seeing the one before
+    take_write_gate(db)
+    result = db.scalar(
+        select(ScreeningResult)
+        .where(
+            ScreeningResult.run_id == run.id,
+            ScreeningResult.row_no == row_no,
+            ScreeningResult.measure_id == measure_id,
+            ScreeningResult.subject_id == subject_id,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if result is None:
         raise _problem(
             "not-found",

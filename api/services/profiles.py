@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine.profile import Profile
 
+from .. import audit
 from ..deps import Principal
 from ..models import ProfileVersion, User
 from ..problems import ApiProblem
@@ -25,7 +26,9 @@ def ensure_readable(principal: Principal, credit_code: str) -> None:
         raise _missing(credit_code)
 
 
-def append_version(db: Session, profile: Profile, user_id: int | None) -> ProfileVersion:
+def append_version(
+    db: Session, profile: Profile, user_id: int | None, actor: Principal | None = None
+) -> ProfileVersion:
     # two writers at once may pick the same number; the unique constraint decides and we retry
     for _ in range(5):
         latest = db.scalar(
@@ -40,6 +43,16 @@ def append_version(db: Session, profile: Profile, user_id: int | None) -> Profil
         )
         db.add(row)
         try:
+            if actor is not None:
+                db.flush()
+                audit.record(
+                    db,
+                    actor,
+                    "profile.put",
+                    "profile",
+                    f"{row.credit_code}/{row.version}",
+                    after={"credit_code": row.credit_code, "version": row.version, "name": row.name},
+                )
             db.commit()
             return row
         except IntegrityError:
@@ -64,7 +77,7 @@ def put_profile(db: Session, principal: Principal, credit_code: str, profile: Pr
                 }
             ],
         )
-    return append_version(db, profile, principal.user_id)
+    return append_version(db, profile, principal.user_id, principal)
 
 
 def get_version(db: Session, principal: Principal, credit_code: str, version: int | None) -> ProfileVersion:
