@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -15,8 +15,10 @@ from engine import Engine
 
 from .config import Settings
 from .i18n import negotiate
+from .principal import Principal
 from .problems import ApiProblem
 from .schemas.common import Lang
+from .services import accounts
 
 
 async def get_settings(request: Request) -> Settings:
@@ -69,19 +71,6 @@ LangDep = Annotated[str, Depends(get_lang)]
 # ------------------------------------------------------------------ who is asking
 
 
-@dataclasses.dataclass(frozen=True)
-class Principal:
-    user_id: int
-    username: str
-    role: str
-    credit_code: str | None
-    via: str  # "token" or "api_key"
-
-    @property
-    def reads_all(self) -> bool:
-        return self.role in ("admin", "reviewer")
-
-
 bearer_scheme = HTTPBearer(
     auto_error=False,
     scheme_name="bearerToken",
@@ -99,18 +88,18 @@ def _unauthorized(detail: tuple[str, str]) -> ApiProblem:
     return ApiProblem("unauthorized", detail, headers={"WWW-Authenticate": 'Bearer realm="huiqi"'})
 
 
-async def get_principal(
-    request: Request,
-    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
-    _key: Annotated[str | None, Security(api_key_scheme)],
+def check_credentials(
+    factory: sessionmaker[Session], headers: Any, required: bool = False
 ) -> Principal | None:
-    """The caller, or None when no credentials were sent. Credentials that do not check out are 401,
-    never a silent fall-back to anonymous."""
-    from .services import accounts
-
-    authorization = request.headers.get("authorization")
-    api_key = request.headers.get("x-api-key")
+    """The caller of these request headers, or None when they carry no credentials (``required``:
+    401 then). Credentials that do not check out are 401, never a silent fall-back to anonymous."""
+    authorization = headers.get("authorization")
+    api_key = headers.get("x-api-key")
     if authorization is None and api_key is None:
+        if required:
+            raise _unauthorized(
+                ("请先登录（Bearer 令牌）或提供 X-API-Key", "log in (Bearer token) or send an X-API-Key")
+            )
         return None
     if authorization is not None:
         scheme, _, token = authorization.partition(" ")
@@ -118,21 +107,28 @@ async def get_principal(
             raise _unauthorized(
                 ("Authorization 头应为 “Bearer <令牌>”", "the Authorization header must be 'Bearer <token>'")
             )
-        found = await run_in_threadpool(
-            accounts.principal_from_token, request.app.state.sessionmaker, token.strip()
-        )
+        found = accounts.principal_from_token(factory, token.strip())
         if found is None:
             raise _unauthorized(
                 ("令牌无效或已过期，请重新登录", "the token is invalid or expired; log in again")
             )
         return found
-    assert api_key is not None
-    found = await run_in_threadpool(
-        accounts.principal_from_api_key, request.app.state.sessionmaker, api_key.strip()
-    )
+    found = accounts.principal_from_api_key(factory, api_key.strip())
     if found is None:
         raise _unauthorized(("API 密钥无效、已吊销或已过期", "the API key is invalid, revoked or expired"))
     return found
+
+
+async def get_principal(
+    request: Request,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+    _key: Annotated[str | None, Security(api_key_scheme)],
+) -> Principal | None:
+    """The caller, or None when no credentials were sent. Credentials that do not check out are 401,
+    never a silent fall-back to anonymous."""
+    if request.headers.get("authorization") is None and request.headers.get("x-api-key") is None:
+        return None
+    return await run_in_threadpool(check_credentials, request.app.state.sessionmaker, request.headers)
 
 
 async def require_principal(principal: Annotated[Principal | None, Depends(get_principal)]) -> Principal:

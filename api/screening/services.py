@@ -25,8 +25,8 @@ from engine.tabular import TableError, check_xlsx_archive, detect_format
 
 from .. import audit
 from ..db import take_write_gate, utcnow
-from ..deps import Principal
 from ..models import ProfileVersion
+from ..principal import Principal
 from ..problems import ApiProblem
 from .importer import store_batch
 from .models import ReviewDecision, ScreeningChunk, ScreeningResult, ScreeningRow, ScreeningRun

@@ -7,7 +7,7 @@ everything; administrators manage accounts and may also read and correct data.
 
 from __future__ import annotations
 
-from ..deps import Principal
+from ..principal import Principal
 from ..problems import ApiProblem
 
 

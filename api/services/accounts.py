@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .. import audit, security
 from ..db import utcnow
-from ..deps import Principal
 from ..models import AccessToken, ApiKey, LoginFailure, User
+from ..principal import Principal
 from ..problems import ApiProblem
 from ..schemas.users import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, UserCreate, UserUpdate
 from ..secret import account_key

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from engine.profile import Profile
 
 from .. import audit
-from ..deps import Principal
 from ..models import ProfileVersion, User
+from ..principal import Principal
 from ..problems import ApiProblem
 from .access import can_read, not_found
 

@@ -158,3 +158,60 @@ def test_every_formula_trigger_is_neutralised():
         assert _safe_cell(text).startswith("'"), text
     assert _safe_cell("不符合：研发费用占比") == "不符合：研发费用占比"
     assert _safe_cell(12) == 12
+
+
+def _asgi_upload(app, headers: list[tuple[bytes, bytes]]) -> tuple[int, int]:
+    """POST /v1/screenings declaring a 190 MB body; (status, body chunks the app asked for)."""
+    import asyncio
+
+    reads = 0
+    status = 0
+
+    async def receive():
+        nonlocal reads
+        reads += 1
+        return {"type": "http.request", "body": b"x" * 65536, "more_body": reads < 2900}
+
+    async def send(message):
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/screenings",
+        "raw_path": b"/v1/screenings",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"multipart/form-data; boundary=xyz"),
+            (b"content-length", str(190 * 1024 * 1024).encode()),
+            *headers,
+        ],
+        "client": ("127.0.0.1", 1234),
+        "server": ("testserver", 80),
+        "state": {},
+    }
+    asyncio.run(app(scope, receive, send))
+    return status, reads
+
+
+def test_an_upload_is_refused_before_its_body_is_read(bureau):
+    # before: an anonymous 190 MB upload was read in full (14.6 s) before its 401
+    settings = bureau.app.state.screening_settings
+    old = settings.max_upload_bytes
+    settings.max_upload_bytes = 200 * 1024 * 1024
+    try:
+        assert _asgi_upload(bureau.app, []) == (401, 0)
+        assert _asgi_upload(bureau.app, [(b"x-api-key", b"hqk_not-a-key")]) == (401, 0)
+        assert _asgi_upload(bureau.app, [(b"authorization", b"Bearer nope")]) == (401, 0)
+        assert _asgi_upload(bureau.app, [(b"x-api-key", bureau.enterprise.key.encode())]) == (403, 0)
+        status, reads = _asgi_upload(bureau.app, [(b"x-api-key", bureau.reviewer.key.encode())])
+        assert reads > 0 and status in (400, 422), status  # a reviewer's body is read (and is junk)
+    finally:
+        settings.max_upload_bytes = old
