@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
+import logging
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -19,6 +21,8 @@ from .principal import Principal
 from .problems import ApiProblem
 from .schemas.common import Lang
 from .services import accounts
+
+log = logging.getLogger("huiqi.api")
 
 
 async def get_settings(request: Request) -> Settings:
@@ -50,6 +54,54 @@ async def get_lang(
     ] = None,
 ) -> str:
     return lang or negotiate(request, request.app.state.settings.default_lang)
+
+
+def client_address(request: Request) -> str | None:
+    """The client's address as login throttling counts it. The peer of the connection, unless it is
+    one of ``HUIQI_TRUSTED_PROXIES``: then the right-most address of X-Forwarded-For that is not a
+    trusted proxy. X-Forwarded-For from anyone else is ignored (it is whatever the client wrote).
+
+    uvicorn rewrites the peer from X-Forwarded-For itself when run with ``--proxy-headers`` (its
+    default, believing 127.0.0.1): the peer is then one of the forwarded addresses, which proves
+    nothing, and all such requests are counted as one client (and a warning logged once)."""
+    settings = request.app.state.settings
+    peer = request.client.host if request.client else None
+    forwarded = [
+        h.strip() for value in request.headers.getlist("x-forwarded-for") for h in value.split(",") if h.strip()
+    ]
+    if not forwarded:
+        return peer
+    proxies = settings.proxy_networks
+    if peer is not None and _within(peer, proxies):
+        for hop in reversed(forwarded):
+            if not _within(hop, proxies):
+                return hop
+        return forwarded[0]
+    if peer in forwarded:
+        global _REWRITE_WARNED
+        if not _REWRITE_WARNED:
+            _REWRITE_WARNED = True
+            log.warning(
+                "the client address was taken from X-Forwarded-For before the service saw it (uvicorn "
+                "--proxy-headers): run uvicorn with --no-proxy-headers and name the proxies in "
+                "HUIQI_TRUSTED_PROXIES; until then such requests count as one client"
+            )
+        return UNVERIFIED_CLIENT
+    return peer
+
+
+UNVERIFIED_CLIENT = "forwarded-unverified"
+_REWRITE_WARNED = False
+
+
+def _within(host: str, networks: list[Any]) -> bool:
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in n for n in networks)
 
 
 def use_lang(request: Request, *choices: str | None) -> str:
