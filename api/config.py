@@ -47,6 +47,11 @@ class Settings(BaseSettings):
             "separated (e.g. 10.0.0.5,10.1.0.0/16); none by default. Run uvicorn with --no-proxy-headers."
         ),
     )
+    stored_evaluations_per_day: int = Field(
+        default=1000,
+        ge=0,
+        description="evaluations one account may store per day (China Standard Time); 0 = no limit",
+    )
     default_lang: Literal["zh", "en"] = "zh"
     migrate_on_start: bool = Field(default=True, description="apply Alembic migrations when the app starts")
     examples_dir: Path = Field(

@@ -20,7 +20,7 @@ from .i18n import negotiate
 from .principal import Principal
 from .problems import ApiProblem
 from .schemas.common import Lang
-from .services import accounts
+from .services import accounts, quota
 
 log = logging.getLogger("huiqi.api")
 
@@ -180,7 +180,23 @@ async def get_principal(
     never a silent fall-back to anonymous."""
     if request.headers.get("authorization") is None and request.headers.get("x-api-key") is None:
         return None
-    return await run_in_threadpool(check_credentials, request.app.state.sessionmaker, request.headers)
+    known = getattr(request.state, "principal", _UNCHECKED)
+    if known is not _UNCHECKED:
+        return known
+    found = await run_in_threadpool(check_credentials, request.app.state.sessionmaker, request.headers)
+    request.state.principal = found
+    return found
+
+
+_UNCHECKED = object()
+
+
+async def reject_bad_credentials(request: Request) -> None:
+    """On every /v1 route, public ones included: credentials that are sent are checked, and 401 if
+    they do not check out (a caller must not believe it acted as someone it was not)."""
+    if request.headers.get("authorization") is None and request.headers.get("x-api-key") is None:
+        return
+    await get_principal(request, None, None)
 
 
 async def require_principal(principal: Annotated[Principal | None, Depends(get_principal)]) -> Principal:
@@ -202,6 +218,37 @@ async def require_admin(principal: Annotated[Principal, Depends(require_principa
 OptionalPrincipalDep = Annotated[Principal | None, Depends(get_principal)]
 PrincipalDep = Annotated[Principal, Depends(require_principal)]
 AdminDep = Annotated[Principal, Depends(require_admin)]
+
+
+# ------------------------------------------------------------------ the daily quota of stored evaluations
+
+
+async def _daily_quota(request: Request, principal: Principal | None) -> None:
+    limit = request.app.state.settings.stored_evaluations_per_day
+    if principal is None or limit == 0:
+        return
+    await run_in_threadpool(quota.take, request.app.state.sessionmaker, principal.user_id, limit)
+
+
+async def stored_evaluation_quota(
+    request: Request, principal: Annotated[Principal | None, Depends(get_principal)]
+) -> None:
+    """Declared on a route that stores an evaluation for an authenticated caller: one counted
+    against the account's daily quota (``HUIQI_STORED_EVALUATIONS_PER_DAY``), 429 past it."""
+    await _daily_quota(request, principal)
+
+
+def stored_evaluation_quota_on(*endpoints: Any) -> Any:
+    """The quota as a dependency of a whole router, counting only on ``endpoints`` (the ones that
+    store): for a router whose routes are declared elsewhere, e.g. ``/v1/evaluations``."""
+
+    async def dependency(
+        request: Request, principal: Annotated[Principal | None, Depends(get_principal)]
+    ) -> None:
+        if getattr(request.scope.get("route"), "endpoint", None) in endpoints:
+            await _daily_quota(request, principal)
+
+    return dependency
 
 
 # ------------------------------------------------------------------ paging and language in queries

@@ -98,6 +98,8 @@ class Evaluation(Base):
     """A stored decision: the input snapshot, the assessment date, the rule pack version, the results."""
 
     __tablename__ = "evaluations"
+    # an account's evaluations of a day, counted by the daily quota (api.services.quota)
+    __table_args__ = (Index("ix_evaluations_created_by_created_at", "created_by", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     credit_code: Mapped[str] = mapped_column(String(18), index=True)

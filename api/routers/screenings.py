@@ -113,11 +113,11 @@ def get_template(
     "/rule-packs", response_model=list[RulePackVersion], summary="可用的规则包版本 / rule pack versions"
 )
 def list_rule_packs(request: Request, _who: BureauDep) -> list[dict[str, Any]]:
-    """影响分析可选的规则包版本：当前版本，以及 HUIQI_SCREENING_RULE_PACKS_DIR 下的其他版本。"""
+    """影响分析可选的规则包版本：当前版本，以及 HUIQI_SCREENING_RULE_PACKS_DIR 下的其他版本（只给出文件夹名，不给服务器路径）。"""
     evaluators = request.app.state.screening_evaluators
     current = request.app.state.engine.version
     return [
-        {"version": v, "current": v == current, "rules_dir": str(evaluators.dirs[v])}
+        {"version": v, "current": v == current, "name": evaluators.dirs[v].name}
         for v in evaluators.versions()
     ]
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ..schemas.common import Lang, Open, Outcome
+
+# whitespace and format characters (Unicode Z* and Cf: ZWSP, ZWJ, BOM, direction marks …) at the ends
+_INVISIBLE_EDGES = re.compile(r"^[\s\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff\u00ad\u180e]+|[\s\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff\u00ad\u180e]+$")
 
 Decision = Literal["approve", "reject", "request_info"]
 RunKind = Literal["applications", "impact", "proactive"]
@@ -107,6 +112,20 @@ class DecisionCreate(BaseModel):
         max_length=2000,
         description="同意一个自动结论为不符合（或无法判定）的申请时必填 / required to approve an ineligible outcome",
     )
+
+    @field_validator("reason", "override_reason")
+    @classmethod
+    def _visible(cls, v: str | None, info: ValidationInfo) -> str | None:
+        """A reason must say something: whitespace and invisible characters (zero-width spaces,
+        joiners, direction marks …) around it are dropped, and what is left may not be empty."""
+        if v is None:
+            return v
+        v = _INVISIBLE_EDGES.sub("", v)
+        if not any(not unicodedata.category(c).startswith(("Z", "C")) for c in v):
+            if info.field_name == "override_reason":
+                return None
+            raise ValueError("理由不能为空，也不能只有空白或不可见字符 / the reason must have visible text")
+        return v
 
 
 class DecisionPublic(Open):
@@ -236,7 +255,7 @@ class ReportPublic(Open):
 class RulePackVersion(Open):
     version: str
     current: bool
-    rules_dir: str
+    name: str = Field(description="规则包文件夹名（不含服务器路径）/ the pack's folder name, no server path")
 
 
 class AuditEntryPublic(Open):

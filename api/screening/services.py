@@ -236,21 +236,7 @@ def create_impact_run(
     check_measures(engine, measures)
     chosen = measures if measures is not None else baseline.measures
     if overrides:
-        try:
-            engine.compiled(baseline.as_of, overrides)
-        except Exception as e:  # noqa: BLE001 - the compiler names the bad key or value
-            raise ApiProblem(
-                "validation-error",
-                (f"参数覆盖无效：{e}", f"invalid parameter override: {e}"),
-                errors=[
-                    {
-                        "field": "overrides",
-                        "location": "body",
-                        "message": "键为 <措施编号>.<参数名>，取值须符合参数类型 / keys are <measure-id>.<parameter>",
-                        "value": str(e)[:200],
-                    }
-                ],
-            ) from None
+        check_overrides(engine, baseline.as_of, overrides)
     source = baseline.source_run_id or baseline.id
     src = db.get(ScreeningRun, source)
     assert src is not None
@@ -305,6 +291,57 @@ def create_impact_run(
     )
     db.commit()
     return run
+
+
+def _override_reason(e: Exception) -> tuple[str, str]:
+    """Why an override was refused, in words for people: the compiler's own message when it is
+    one (an unknown parameter, a threshold too large to compare), never a library's internals."""
+    from pydantic import ValidationError
+
+    from engine.compile import CompileError
+    from engine.errors import errors_of
+
+    if isinstance(e, CompileError):
+        return str(e)[:300], str(e)[:300]
+    if isinstance(e, ValidationError):
+        zh = "；".join(f"{x['field']}：{x['message']}" for x in errors_of(e, "zh"))
+        en = "; ".join(f"{x['field']}: {x['message']}" for x in errors_of(e, "en"))
+        return f"取值不符合参数的格式（{zh}）"[:300], f"the value does not fit the parameter ({en})"[:300]
+    if isinstance(e, ArithmeticError | ValueError | TypeError):
+        return "不是有效的数值，或超出可比较的范围", "not a valid number, or out of the range that can be compared"
+    return "无法应用", "cannot be applied"
+
+
+def check_overrides(engine: Engine, as_of: dt.date, overrides: dict[str, Any]) -> None:
+    """422 naming each override that does not compile, and why (a key at a time, so that the field
+    is named)."""
+    try:
+        engine.compiled(as_of, overrides)
+        return
+    except Exception:  # noqa: BLE001 - found key by key below
+        pass
+    errors = []
+    for key, value in overrides.items():
+        try:
+            engine.compiled(as_of, {key: value})
+        except Exception as e:  # noqa: BLE001 - the compiler names the bad key or value
+            zh, en = _override_reason(e)
+            errors.append(
+                {
+                    "field": f"overrides.{key}"[:200],
+                    "location": "body",
+                    "message": f"{zh} / {en}",
+                    "value": value if isinstance(value, str | int | float) else None,
+                }
+            )
+    if not errors:  # each alone compiles, together they do not
+        errors.append({"field": "overrides", "location": "body", "message": "组合无法应用 / cannot be combined"})
+    first = errors[0]["message"].split(" / ")
+    raise ApiProblem(
+        "validation-error",
+        (f"参数覆盖无效：{errors[0]['field']}：{first[0]}", f"invalid parameter override: {errors[0]['field']}: {first[-1]}"),
+        errors=errors,
+    )
 
 
 def create_proactive_run(

@@ -14,7 +14,7 @@ from .. import audit
 from ..models import ProfileVersion, User
 from ..principal import Principal
 from ..problems import ApiProblem
-from .access import can_read, not_found
+from .access import can_read, not_found, shown_creator
 
 
 def _missing(credit_code: str) -> ApiProblem:
@@ -98,19 +98,21 @@ def get_version(db: Session, principal: Principal, credit_code: str, version: in
     return row
 
 
-def _username(db: Session, user_id: int | None) -> str | None:
+def _creator(db: Session, user_id: int | None, viewer: Principal | None) -> str | None:
     if user_id is None:
         return None
     user = db.get(User, user_id)
-    return user.username if user else None
+    return shown_creator(viewer, user.username, user.role) if user else None
 
 
-def version_public(db: Session, row: ProfileVersion, with_profile: bool = True) -> dict[str, Any]:
+def version_public(
+    db: Session, row: ProfileVersion, with_profile: bool = True, viewer: Principal | None = None
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "version": row.version,
         "name": row.name,
         "created_at": row.created_at,
-        "created_by": _username(db, row.created_by),
+        "created_by": _creator(db, row.created_by, viewer),
     }
     if with_profile:
         out["credit_code"] = row.credit_code
@@ -137,7 +139,7 @@ def list_versions(
         .limit(limit)
         .offset(offset)
     ).all()
-    return [version_public(db, r, with_profile=False) for r in rows], total
+    return [version_public(db, r, with_profile=False, viewer=principal) for r in rows], total
 
 
 def list_enterprises(

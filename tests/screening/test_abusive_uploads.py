@@ -215,3 +215,44 @@ def test_an_upload_is_refused_before_its_body_is_read(bureau):
         assert reads > 0 and status in (400, 422), status  # a reviewer's body is read (and is junk)
     finally:
         settings.max_upload_bytes = old
+
+
+def test_rule_packs_do_not_show_the_servers_paths(bureau):
+    r = bureau.client.get("/v1/screenings/rule-packs", headers=bureau.reviewer.headers)
+    assert r.status_code == 200
+    assert "/" not in str([p.get("name") for p in r.json()]) and "rules_dir" not in r.text
+    assert str(bureau.app.state.engine.rules_dir) not in r.text
+
+
+def test_impact_overrides_are_refused_in_words_not_internals(bureau):
+    run = run_done(bureau, csv_bytes(profiles(3, seed=54)), measures=["hte-recognition"])
+    url = f"/v1/screenings/{run['id']}/impact"
+    for overrides, key in (
+        ({"hte-recognition.min_rd_expense_ratio": "1e999999"}, "hte-recognition.min_rd_expense_ratio"),
+        ({"hte-recognition.min_tech_staff_ratio": "abc"}, "hte-recognition.min_tech_staff_ratio"),
+        (
+            {"hte-recognition.min_rd_expense_ratio": {"by": "x", "tiers": "bad"}},
+            "hte-recognition.min_rd_expense_ratio",
+        ),
+        ({"hte-recognition.nope": "1"}, "hte-recognition.nope"),
+    ):
+        r = bureau.client.post(url, json={"overrides": overrides}, headers=bureau.reviewer.headers)
+        body = assert_problem(r, 422, "validation-error")
+        text = r.text
+        assert "<class" not in text and "validation error for" not in text and "pydantic" not in text, text
+        assert body["errors"][0]["field"] == f"overrides.{key}"
+
+
+def test_a_review_reason_of_invisible_characters_is_refused(bureau):
+    run = run_done(bureau, csv_bytes(profiles(2, seed=55)), measures=["hte-recognition"])
+    item = bureau.client.get(
+        f"/v1/screenings/{run['id']}/results?limit=1", headers=bureau.reviewer.headers
+    ).json()["items"][0]
+    url = f"/v1/screenings/{run['id']}/rows/{item['row']}/decisions"
+    for reason in ("\u200b\u200b\u200b", " \u200d\ufeff ", "\u2060\u00ad"):
+        body = {"measure_id": "hte-recognition", "decision": "request_info", "reason": reason}
+        problem = assert_problem(bureau.client.post(url, json=body, headers=bureau.reviewer.headers), 422)
+        assert problem["errors"][0]["field"] == "reason"
+    ok = {"measure_id": "hte-recognition", "decision": "request_info", "reason": "\u200b补充材料\u200b"}
+    r = bureau.client.post(url, json=ok, headers=bureau.reviewer.headers)
+    assert r.status_code == 201 and r.json()["reason"] == "补充材料"

@@ -41,9 +41,13 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("user_id", "day", name=op.f("pk_evaluation_quota")),
     )
+    op.create_index(
+        "ix_evaluations_created_by_created_at", "evaluations", ["created_by", "created_at"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_evaluations_created_by_created_at", table_name="evaluations")
     op.drop_table("evaluation_quota")
     op.drop_table("server_secrets")
     op.drop_index("uq_users_username_lower", table_name="users")

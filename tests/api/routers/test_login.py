@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from api.models import AccessToken, LoginFailure
 from api.problems import ApiProblem
-from tests.api.conftest import PASSWORD, assert_problem
+from tests.api.conftest import PASSWORD, app_settings, assert_problem
 
 
 def _login(client, username="reviewer", password=PASSWORD):
@@ -242,11 +242,12 @@ def test_an_address_uvicorn_took_from_x_forwarded_for_is_not_believed(client, wo
     assert_problem(r, 429, "too-many-attempts")
 
 
-def test_behind_a_trusted_proxy_each_forwarded_client_counts_on_its_own(client, world, monkeypatch):
-    settings = world.app.state.settings
-    monkeypatch.setattr(
-        world.app.state, "settings", settings.model_copy(update={"trusted_proxies": "127.0.0.1"})
-    )
+def test_behind_a_trusted_proxy_each_forwarded_client_counts_on_its_own(client, world):
+    with app_settings(world.app, trusted_proxies="127.0.0.1"):
+        _behind_a_proxy(world)
+
+
+def _behind_a_proxy(world):
     c = _as(world, "127.0.0.1")
     for _ in range(5):
         assert _guess(c, "spoofed, 198.51.100.1").status_code == 401  # the proxy appends the real one
