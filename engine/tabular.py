@@ -254,7 +254,7 @@ class Limits:
     max_cells: int = 50_000_000  # cells in the worksheet (XLSX)
     max_cell_chars: int = 32_767  # characters in one cell (Excel's own limit)
     max_shared_strings: int = 2_000_000  # distinct texts of an XLSX
-    max_shared_strings_bytes: int = 256 * 1024 * 1024  # their XML, expanded
+    max_shared_strings_bytes: int = 128 * 1024 * 1024  # their XML, expanded
     max_sheet_bytes: int = 4 * 1024 * 1024 * 1024  # the worksheet's XML, expanded
     max_part_bytes: int = 16 * 1024 * 1024  # any other part (styles, workbook, theme …), expanded
     max_parts: int = 1000  # entries in the ZIP
