@@ -13,6 +13,8 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from engine.cli import app as huiqi
+
 users_app = typer.Typer(help="账号 / accounts of the HTTP API", no_args_is_help=True)
 service_app = typer.Typer(
     help="惠企 API 服务 / the huiqi HTTP service", no_args_is_help=True, add_completion=False
@@ -77,7 +79,7 @@ def add_user(
             display_name=display_name,
         )
     except ValidationError as e:
-        from engine.errors import field_path
+        from engine import field_path
 
         from .problems import field_message
 
@@ -194,3 +196,9 @@ def audit_verify(
         typer.echo(f"断开 / BROKEN: the anchor {anchor} is not in the chain (it was rewritten)", err=True)
         raise typer.Exit(1)
     typer.echo(f"完整 / intact. 链头 / head: {v.head_hash}")
+
+
+# the `huiqi` command: the engine's commands (check, screen, measures, rules …) and the service's
+# accounts, assembled here where both are visible (the engine knows nothing of the service)
+huiqi.add_typer(users_app, name="users")
+huiqi.add_typer(audit_app, name="audit")

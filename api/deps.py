@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Security
@@ -31,6 +31,21 @@ async def get_settings(request: Request) -> Settings:
 
 async def get_engine(request: Request) -> Engine:
     return request.app.state.engine
+
+
+async def get_engine_for(request: Request) -> Callable[[str], Engine | None]:
+    """An engine for a rule pack version: the service's, or one of the older packs the screening
+    desk keeps (``HUIQI_SCREENING_RULE_PACKS_DIR``); None when that pack is not loaded."""
+    state = request.app.state
+    engine: Engine = state.engine
+    others = getattr(state, "screening_evaluators", None)
+
+    def engine_for(version: str) -> Engine | None:
+        if version == engine.version:
+            return engine
+        return others.get(version) if others is not None and version in others.versions() else None
+
+    return engine_for
 
 
 # Trivial dependencies are ``async def``: FastAPI runs a plain ``def`` one in the thread pool, a
@@ -115,6 +130,7 @@ def use_lang(request: Request, *choices: str | None) -> str:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
+EngineForDep = Annotated[Callable[[str], Engine | None], Depends(get_engine_for)]
 SessionDep = Annotated[Session, Depends(get_db)]
 SessionFactoryDep = Annotated[sessionmaker[Session], Depends(get_sessionmaker)]
 LangDep = Annotated[str, Depends(get_lang)]

@@ -18,7 +18,15 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
-from engine.errors import errors_of, field_path, message
+from engine import (
+    HuiqiError,
+    InvalidOverride,
+    InvalidProfile,
+    UnknownMeasure,
+    errors_of,
+    field_path,
+    message,
+)
 
 from .i18n import negotiate, pick
 from .routing import DISALLOWED_TEXT
@@ -47,6 +55,9 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "validation-error": (422, "请求参数不符合要求", "The request is invalid"),
     "invalid-profile": (422, "企业画像不符合契约", "The profile breaks the contract"),
     "invalid-change": (422, "假设修改无法应用", "A what-if change cannot be applied"),
+    "invalid-override": (422, "试算的参数值无效", "A parameter value tried is invalid"),
+    "rule-pack-unavailable": (409, "所需规则包版本未加载", "That rule pack version is not loaded"),
+    "not-reproducible": (500, "无法重现保存的裁决", "The stored verdict cannot be reproduced"),
     "not-ready": (503, "服务尚未就绪", "Service not ready"),
     "internal-error": (500, "服务内部错误", "Internal error"),
 }
@@ -247,6 +258,33 @@ def install(app: FastAPI) -> None:
             e["value"] = _plain_value(e.get("value"))
         detail = "; ".join(f"{x['field']}: {x['message']}" for x in errors)
         return problem_response(request, "invalid-profile", detail=detail, errors=errors)
+
+    @app.exception_handler(HuiqiError)
+    async def _engine_error(request: Request, exc: HuiqiError) -> JSONResponse:
+        # the engine's errors, mapped in one place; a misbehaving rules engine is an internal error
+        lang = negotiate(request)
+        if isinstance(exc, InvalidProfile):
+            errors = exc.errors(lang)
+            for e in errors:
+                e["field"] = "profile." + e["field"] if not e["field"].startswith("profile") else e["field"]
+                e["value"] = _plain_value(e.get("value"))
+            detail = "; ".join(f"{x['field']}: {x['message']}" for x in errors)
+            return problem_response(request, "invalid-profile", detail=detail, errors=errors)
+        if isinstance(exc, UnknownMeasure):
+            ids = ", ".join(exc.ids)
+            return problem_response(
+                request,
+                "unknown-measure",
+                detail=pick(f"规则包中没有这些措施：{ids}", f"no such measures in the rule pack: {ids}", lang),
+            )
+        if isinstance(exc, InvalidOverride):
+            return problem_response(
+                request,
+                "invalid-override",
+                detail=str(exc),
+                errors=[{"field": exc.location or "overrides", "message": str(exc)}],
+            )
+        return _internal(request, exc)  # EngineError, CompileError, LintError: logged, never shown
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.profile import Profile
+from engine import Profile
 
 from .config import Settings
 from .db import make_engine, make_sessionmaker, migrate

@@ -1,13 +1,19 @@
 """The catalogue of measures as people read it: criteria with clauses and quoted text,
-parameters with their dated values and status, the effective window."""
+parameters with their dated values and status, the effective window.
+
+It is also what a client needs to word a verdict itself (``engine/verdict.py`` gives node ids,
+statuses and machine values; this gives, by node id, the label, the operator and unit in words,
+the clause, the quote, the remedy and the interpretation; and the words for outcomes and
+statuses)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .facts import SPECS
+from .facts import path_label
 from .loader import Pack, jsonable, typed_value
 from .schema import Group, Measure, walk
+from .vocabulary import OP_WORDS, OUTCOMES, STATUSES, UNITS, pick
 
 
 def _criteria(m: Measure, lang: str) -> list[dict[str, Any]]:
@@ -27,11 +33,13 @@ def _criteria(m: Measure, lang: str) -> list[dict[str, Any]]:
             row.update(
                 kind="criterion",
                 fact=node.fact,
-                fact_label=SPECS[node.fact].label(lang) if node.fact in SPECS else node.fact,
+                fact_label=path_label(node.fact, lang) if node.fact else None,
                 op=node.op.value,
+                op_label=pick(OP_WORDS[node.op.value], lang),
                 value=jsonable(node.value),
                 param=node.param,
                 unit=node.unit.value,
+                unit_label=pick(UNITS[node.unit.value], lang) if node.unit.value in UNITS else None,
                 remedy=node.remedy.get(lang) if node.remedy else None,
                 interpretation=node.interpretation,
             )
@@ -77,7 +85,16 @@ def measure_detail(pack: Pack, m: Measure, lang: str = "zh") -> dict[str, Any]:
             for name, p in m.parameters.items()
         },
         "excludes": list(m.excludes),
+        "words": words(lang),
         "file": pack.files.get(m.id),
+    }
+
+
+def words(lang: str) -> dict[str, dict[str, str]]:
+    """The words of outcomes and statuses in ``lang``: a verdict's codes for people."""
+    return {
+        "outcomes": {k: pick(v, lang) for k, v in OUTCOMES.items()},
+        "statuses": {k: pick(v, lang) for k, v in STATUSES.items()},
     }
 
 

@@ -1,20 +1,31 @@
-"""The ``huiqi`` command: check a profile, screen many, list and lint the rule pack."""
+"""The engine's commands: check a profile, screen many, list and lint the rule pack.
+
+``app`` knows nothing of the service; the ``huiqi`` command adds the service's commands to it
+where both are visible (``api/cli.py``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from .errors import problem_from_validation
-from .i18n import OUTCOMES, UNITS, pick
+from . import coverage as cov
+from .backends import lint_hooks
+from .catalogue import catalogue
+from .errors import InvalidProfile, UnknownMeasure
+from .evaluate import Engine
+from .explain import Options
+from .loader import DEFAULT_RULES_DIR, LintError, lint, load_pack
+from .screen import screen_file
+from .tabular import FORMATS, TableError, template_years, write_template_file
+from .vocabulary import OUTCOMES, UNITS, pick, text
 
 app = typer.Typer(
     help="惠企 huiqi — 科技惠企政策资格判定 / eligibility rules engine",
@@ -42,12 +53,19 @@ STATUS_MARK = {
 }
 
 
-def _engine():
-    from .evaluate import Engine
-    from .loader import LintError
+_ENGINES: dict[tuple, Engine] = {}
 
+
+def _engine() -> Engine:
+    """The engine over the rule pack (``HUIQI_RULES_DIR``, default rules/), kept for the process:
+    loading a pack is most of what a single check costs."""
+    key = (os.environ.get("HUIQI_RULES_DIR"), os.environ.get("HUIQI_BACKEND"))
+    hit = _ENGINES.get(key)
+    if hit is not None:
+        return hit
     try:
-        return Engine()
+        _ENGINES[key] = hit = Engine()
+        return hit
     except LintError as e:
         err.print("[red]规则包未通过检查，拒绝加载 / the rule pack fails lint and was not loaded:[/]")
         for p in e.problems:
@@ -82,13 +100,14 @@ def check(
         list[str] | None, typer.Option("--measure", "-m", help="只评估这些措施 / only these measure ids")
     ] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="输出契约格式的 JSON / print the contract's JSON")
+        bool, typer.Option("--json", help="输出裁决的 JSON（契约格式）/ print the verdicts as JSON (the contract's)")
+    ] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="与 --json 同用：输出完整说明 / with --json: the full explanation")
     ] = False,
     lang: Annotated[str, typer.Option("--lang", help="zh 或 en")] = "zh",
 ) -> None:
     """评估一家企业 / evaluate one enterprise profile."""
-    from .evaluate import UnknownMeasure
-
     if lang not in ("zh", "en"):
         _fail("--lang 只能是 zh 或 en / --lang must be zh or en")
     try:
@@ -102,10 +121,13 @@ def check(
         data = data["profile"]
     day = _date(as_of)
     engine = _engine()
+    # the table shows the full explanation; --json the verdicts (the default answer), or with
+    # --full the full explanation
+    detail = "full" if full or not as_json else "verdict"
     try:
-        result = engine.evaluate(data, day, measure or None, lang)
-    except ValidationError as e:
-        problem = problem_from_validation(e, lang)
+        result = engine.answer(data, day, measure or None, Options(detail, lang))  # type: ignore[arg-type]
+    except InvalidProfile as e:
+        problem = e.problem(lang)
         if as_json:
             out.print_json(data=problem)
         else:
@@ -126,22 +148,20 @@ def _reject_constant(name: str):
 
 
 def render(result: dict, lang: str = "zh") -> None:
-    en = lang == "en"
+    """A full explanation as a table readable in an 80-column terminal, every word in ``lang``."""
     title = f"{result.get('name') or ''} {result['credit_code']}".strip()
-    out.print(
-        f"[bold]{title}[/]  评估日 / as of {result['as_of']}  规则包 / rule pack {result['rule_pack_version']}"
-    )
+    out.print(f"[bold]{title}[/]  " + text("cli.heading", lang, as_of=result["as_of"], version=result["rule_pack_version"]))
     table = Table(show_lines=True)
-    table.add_column("措施 / measure" if not en else "measure", overflow="fold", max_width=24)
-    table.add_column("对象" if not en else "subject", overflow="fold", max_width=10)
-    table.add_column("结论" if not en else "outcome", overflow="fold", max_width=10)
-    table.add_column("说明" if not en else "why", overflow="fold")  # wrapped, never cut short
+    table.add_column(text("cli.col.measure", lang), overflow="fold", max_width=24)
+    table.add_column(text("cli.col.subject", lang), overflow="fold", max_width=10)
+    table.add_column(text("cli.col.outcome", lang), overflow="fold", max_width=10)
+    table.add_column(text("cli.col.why", lang), overflow="fold")  # wrapped, never cut short
     for r in result["results"]:
         subject = r["subject"]
         subj = (
-            ("企业" if not en else "enterprise")
+            text("cli.enterprise", lang)
             if subject["kind"] == "enterprise"
-            else f"{'项目' if not en else 'project'} {subject.get('id') or '—'}"
+            else text("cli.project", lang, id=subject.get("id") or "—")
         )
         lines = []
         for c in r["criteria"]:
@@ -163,13 +183,10 @@ def render(result: dict, lang: str = "zh") -> None:
             if b.get("amount_display"):
                 bits.append(b["amount_display"])
             if b.get("provisional"):
-                bits.append("（暂定参数）" if not en else "(provisional)")
+                bits.append(text("cli.provisional", lang))
             lines.append("🎁 " + " ".join(bits))
         if r.get("not_stackable_with"):
-            lines.append(
-                ("不可与以下措施叠加：" if not en else "not stackable with: ")
-                + ", ".join(r["not_stackable_with"])
-            )
+            lines.append(text("cli.not_stackable", lang, measures=", ".join(r["not_stackable_with"])))
         if not lines:
             lines.append(r.get("explanation", ""))
         style = OUTCOME_STYLE[r["outcome"]]
@@ -181,14 +198,11 @@ def render(result: dict, lang: str = "zh") -> None:
         )
     out.print(table)
     if result["missing_facts"]:
-        out.print(
-            "[bold]"
-            + ("待补充的信息（按影响的结论数排序）" if not en else "Missing facts (most decisive first)")
-            + "[/]"
-        )
+        out.print("[bold]" + text("cli.missing", lang) + "[/]")
         for m in result["missing_facts"]:
             out.print(
-                f"  • {m['label']} [dim]({m['path']})[/] — {'影响' if not en else 'decides'} {m['decides']}: {', '.join(m['measures'])}"
+                f"  • {m['label']} [dim]({m['path']})[/] — "
+                + text("cli.decides", lang, n=m["decides"], measures=", ".join(m["measures"]))
             )
 
 
@@ -198,8 +212,6 @@ def measures(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """列出政策措施目录 / list the catalogue of measures."""
-    from .catalogue import catalogue
-
     engine = _engine()
     items = catalogue(engine.pack, lang)
     if as_json:
@@ -239,14 +251,11 @@ def screen(
     lang: Annotated[str, typer.Option("--lang")] = "zh",
 ) -> None:
     """批量筛查 / screen many profiles (JSONL, CSV, XLSX): one output line per input line or row."""
-    from .screen import screen_file
-    from .tabular import TableError
-
     day = _date(as_of)
     if not input.exists():
         _fail(f"找不到文件 {input} / file not found")
     try:
-        summary = screen_file(input, out_path, day, measure or None, workers or None, lang, progress=True)
+        summary = screen_file(input, out_path, day, measure or None, workers or None, lang, progress=err)
     except TableError as e:
         _fail(f"{input}: {e.zh} / {e.en}")
     err.print(
@@ -266,8 +275,6 @@ def template(
     lang: Annotated[str, typer.Option("--lang", help="表头语言 zh（默认）或 en（契约字段路径）")] = "zh",
 ) -> None:
     """下载批量筛查模板 / write the bulk screening template (CSV, XLSX or JSONL)."""
-    from .tabular import FORMATS, template_years, write_template_file
-
     if fmt not in FORMATS:
         _fail(
             f"格式应为 {', '.join(FORMATS)} 之一，收到 {fmt!r} / FORMAT must be one of {', '.join(FORMATS)}"
@@ -283,9 +290,7 @@ def rules_lint(
     rules_dir: Annotated[Path | None, typer.Argument(help="规则目录（默认 rules/）")] = None,
 ) -> None:
     """检查规则包 / check the rule pack; exits 1 with file:line: reason on any problem."""
-    from .loader import DEFAULT_RULES_DIR, lint
-
-    pack, problems = lint(rules_dir or DEFAULT_RULES_DIR)
+    pack, problems = lint(rules_dir or DEFAULT_RULES_DIR, lint_hooks())
     if problems:
         for p in problems:
             err.print(f"[red]{p.file}:{p.line}[/]: {p.reason}")
@@ -304,8 +309,6 @@ def _shown_value(value: object) -> str:
 @rules_app.command("provisional")
 def rules_provisional(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """列出全部暂定参数及其条款 / list every provisional parameter with its clause."""
-    from .loader import load_pack
-
     rows = load_pack().provisional()
     if as_json:
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
@@ -346,72 +349,18 @@ def rules_coverage(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="列出全部场景 / every scenario")] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """每个条件由哪些场景覆盖（满足 / 不满足两侧）/ which scenarios exercise each criterion, on each side."""
-    from . import coverage as cov
-    from .loader import load_pack
+    """每个条件由哪些场景覆盖（满足 / 不满足两侧）/ which scenarios exercise each criterion, on each side.
 
-    pack = load_pack()
-    path = record or cov.DEFAULT_RECORD
-    data = cov.load_record(path)
-    stale = cov.stale_reason(data, pack)
-    if run or (run is None and stale):
-        err.print(f"运行全部场景 / running the features（{stale or '--run'}）…")
-        code = cov.run_features(path)
-        data = cov.load_record(path)
-        if code not in (0, 1) or data is None:
-            _fail(
-                f"场景运行失败 / the features did not run (pytest exit {code}): .venv/bin/python -m pytest features"
-            )
-        if code == 1:
-            err.print(
-                "[yellow]有场景未通过；只计入通过的场景 / some scenarios fail; only passing ones count[/]"
-            )
-        stale = cov.stale_reason(data, pack)
-    if stale:
-        err.print(f"[yellow]注意 / note: {stale}[/]")
-    rows = cov.report(pack, data)
-    if measure:
-        unknown = [m for m in measure if m not in pack.measures]
-        if unknown:
-            _fail(f"未知措施 / unknown measure: {', '.join(unknown)}")
-        rows = [r for r in rows if r["measure_id"] in measure]
-    gaps = cov.uncovered(rows)
-    if as_json:
-        sys.stdout.write(
-            json.dumps({"criteria": rows, "uncovered": gaps}, ensure_ascii=False, indent=2) + "\n"
-        )
-    else:
-        cov.render(rows, out, verbose)
-        provisional_gaps = [r for r in cov.uncovered(rows, published_only=False) if r not in gaps]
-        if provisional_gaps:
-            out.print(
-                f"[yellow]暂定措施中 {len(provisional_gaps)} 个条件缺少一侧的场景 / provisional criteria lacking a side[/]"
-            )
-        if gaps:
-            err.print(
-                "[red]已公布措施的条件缺少满足或不满足一侧的场景 / published criteria lacking a side:[/]"
-            )
-            err.print(cov.describe_gaps(gaps), markup=False)
-        else:
-            out.print(
-                "[green]已公布措施的每个条件都有满足与不满足两侧的场景 / every published criterion is held on both sides[/]"
-            )
-    if gaps:
-        raise typer.Exit(1)
+    Exits 1 when a published criterion lacks a side or a scenario fails (each is named).
+    """
+    code = cov.command(
+        run=run, record=record, measures=measure or [], verbose=verbose, as_json=as_json, out=out, err=err
+    )
+    raise typer.Exit(code)
 
 
 def outcome_word(outcome: str, lang: str) -> str:
     return pick(OUTCOMES[outcome], lang)
-
-
-# the HTTP API's account commands (`huiqi users add …`); the engine's commands work without them
-try:
-    from api.cli import audit_app, users_app
-except ImportError:  # pragma: no cover - the api's dependencies are not installed
-    users_app = None
-if users_app is not None:
-    app.add_typer(users_app, name="users")
-    app.add_typer(audit_app, name="audit")
 
 
 if __name__ == "__main__":

@@ -100,9 +100,18 @@ def features_digest(features_dir: Path = FEATURES_DIR) -> str:
 
 
 def make_record(
-    scenarios: list[dict], complete: bool, mode: str, features_dir: Path = FEATURES_DIR
+    scenarios: list[dict],
+    complete: bool,
+    mode: str,
+    features_dir: Path = FEATURES_DIR,
+    other_failures: list[dict] | None = None,
 ) -> dict[str, Any]:
-    """The JSON the features write at the end of a run (see features/conftest.py)."""
+    """The JSON the features write at the end of a run (see features/conftest.py).
+
+    ``scenarios``: one entry per scenario (``passed``, ``failed``, the ``failure`` in a line, the
+    criteria each evaluation exercised); ``other_failures``: the tests of the run that are not
+    scenarios and failed (a house rule of the feature files, the coverage gate), ``nodeid`` and ``failure``.
+    """
     try:
         version = load_pack().version
     except LintError:
@@ -115,6 +124,7 @@ def make_record(
         "complete": complete,
         "mode": mode,
         "scenarios": scenarios,
+        "other_failures": other_failures or [],
     }
 
 
@@ -139,15 +149,17 @@ def stale_reason(record: dict[str, Any] | None, pack: Pack, features_dir: Path =
     return None
 
 
-def run_features(record_path: Path = DEFAULT_RECORD, extra: list[str] | None = None) -> int:
-    """Run every feature scenario (pytest) so that it writes a fresh record; returns pytest's exit code."""
-    if not FEATURES_DIR.exists():
-        raise FileNotFoundError(f"{FEATURES_DIR} not found: coverage needs a source checkout with features/")
+def run_features(
+    record_path: Path = DEFAULT_RECORD, extra: list[str] | None = None, features_dir: Path = FEATURES_DIR
+) -> tuple[int, str]:
+    """Run every feature scenario (pytest) so that it writes a fresh record; pytest's exit code and output."""
+    if not features_dir.exists():
+        raise FileNotFoundError(f"{features_dir} not found: coverage needs a source checkout with features/")
     cmd = [
         sys.executable,
         "-m",
         "pytest",
-        str(FEATURES_DIR),
+        str(features_dir),
         "-q",
         "--no-header",
         "-p",
@@ -156,7 +168,18 @@ def run_features(record_path: Path = DEFAULT_RECORD, extra: list[str] | None = N
         *(extra or []),
     ]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
-    return done.returncode
+    return done.returncode, done.stdout + done.stderr
+
+
+def failed_scenarios(record: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The scenarios of a record that failed (an expected failure, @known-engine-bug, is not one)."""
+    return [sc for sc in (record or {}).get("scenarios", []) if sc.get("failed")]
+
+
+def _rerun_command(paths: list[str]) -> str:
+    python = Path(sys.executable)
+    shown = python.relative_to(ROOT).as_posix() if python.is_relative_to(ROOT) else str(python)
+    return f"{shown} -m pytest " + " ".join(paths)
 
 
 # ------------------------------------------------------------------ the report
@@ -217,8 +240,16 @@ def describe_gaps(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+SHOWN_PER_SIDE = 3  # scenarios listed on each side of a criterion without --verbose
+
+
 def render(rows: list[dict[str, Any]], console: Any, verbose: bool = False) -> None:
-    """A table per measure: each criterion, its clause, and the scenarios on each side."""
+    """Each measure, each criterion with its clause, and the scenarios on each side, one per line.
+
+    Laid out for a terminal of any width (80 columns too): long names wrap, none is cut; without
+    ``verbose`` each side lists its first scenarios (the measure's own file first) and says how many more.
+    """
+    from rich.markup import escape
     from rich.table import Table
 
     by_measure: dict[str, list[dict[str, Any]]] = {}
@@ -228,16 +259,11 @@ def render(rows: list[dict[str, Any]], console: Any, verbose: bool = False) -> N
         first = items[0]
         done = sum(1 for r in items if r["covered"])
         status = "已公布 / published" if first["measure_status"] == "published" else "暂定 / provisional"
-        table = Table(
-            title=f"{first['measure_title']} [dim]{mid}[/] · {status} · {done}/{len(items)}",
-            title_justify="left",
-            show_lines=True,
+        console.print()
+        console.print(
+            f"[bold]{escape(first['measure_title'])}[/] [dim]{mid}[/] · {status} · "
+            f"{done}/{len(items)} 个条件两侧均有场景 / criteria held on both sides"
         )
-        table.add_column("", no_wrap=True)
-        table.add_column("条件 / criterion")
-        table.add_column("条款 / clause")
-        table.add_column("满足 / met")
-        table.add_column("不满足 / unmet")
         for r in items:
             if r["manual"]:
                 mark = "[dim]人工[/]"
@@ -245,16 +271,22 @@ def render(rows: list[dict[str, Any]], console: Any, verbose: bool = False) -> N
                 mark = "[green]✔[/]"
             else:
                 mark = "[red]✘[/]" if r["measure_status"] == "published" else "[yellow]![/]"
-            table.add_row(
-                mark,
-                f"{r['label']}\n[dim]{r['criterion_id']}[/]",
-                r["clause"],
-                _side(r["met"], r["measure_id"], verbose),
-                _side(r["unmet"], r["measure_id"], verbose),
+            console.print(
+                f"{mark} {escape(r['label'])} [dim]· {r['criterion_id']} · {escape(r['clause'] or '')}[/]"
             )
-        console.print(table)
+            if r["manual"]:
+                console.print("    [dim]由人判断，不需要两侧的场景 / judged by a person[/]")
+                continue
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(width=2)
+            grid.add_column(no_wrap=True)
+            grid.add_column(overflow="fold")
+            for side, words in (("met", "满足 / met"), ("unmet", "不满足 / unmet")):
+                grid.add_row("", f"{words} ({len(r[side])})", _side(r[side], r["measure_id"], verbose))
+            console.print(grid)
     published = [r for r in rows if r["measure_status"] == "published"]
     provisional = [r for r in rows if r["measure_status"] != "published"]
+    console.print()
     console.print(
         f"已公布措施 / published: {sum(r['covered'] for r in published)}/{len(published)} 个条件两侧均有场景；"
         f"暂定措施 / provisional: {sum(r['covered'] for r in provisional)}/{len(provisional)}"
@@ -266,23 +298,141 @@ def _feature_of(scenario: str) -> str:
 
 
 def short_name(scenario: str, measure_id: str) -> str:
-    """'national/hte-recognition.feature:42 名称 [例子]' → 'L42 名称 [例子]' in that measure's own table."""
+    """'national/hte-recognition.feature:42 名称 [例子]' → 'L42·名称 [例子]' in that measure's own list."""
     head, _, rest = scenario.partition(" ")
     feature, _, line = head.rpartition(":")
     if not line.isdigit():
         return scenario
     own = feature.endswith(f"/{measure_id}.feature")
+    # 'L42·名称': a line of Chinese has no spaces to wrap at, so the number stays with the name
     return (
-        f"L{line} {rest}" if own else f"{feature.rpartition('/')[2].removesuffix('.feature')} L{line} {rest}"
+        f"L{line}·{rest}" if own else f"{feature.rpartition('/')[2].removesuffix('.feature')} L{line}·{rest}"
     )
 
 
 def _side(scenarios: list[str], measure_id: str, verbose: bool) -> str:
+    from rich.markup import escape
+
     if not scenarios:
-        return "[red]—[/]"
-    names = [short_name(s, measure_id) for s in scenarios]
-    if verbose:
+        return "[red]— 没有场景 / none[/]"
+    names = [escape(short_name(s, measure_id)) for s in scenarios]
+    if verbose or len(names) <= SHOWN_PER_SIDE:
         return "\n".join(names)
-    shown = names[0] if len(names[0]) <= 60 else names[0][:59] + "…"
-    more = len(names) - 1
-    return shown + (f"\n[dim]（共 {len(names)} 个场景 / {len(names)} scenarios）[/]" if more > 0 else "")
+    more = len(names) - SHOWN_PER_SIDE
+    return (
+        "\n".join(names[:SHOWN_PER_SIDE])
+        + f"\n[dim]……另 {more} 个（-v 列出全部）/ {more} more (-v lists all)[/]"
+    )
+
+
+# ------------------------------------------------------------------ `huiqi rules coverage`
+
+
+def command(
+    *,
+    run: bool | None,
+    record: Path | None,
+    measures: list[str],
+    verbose: bool,
+    as_json: bool,
+    out: Any,
+    err: Any,
+    features_dir: Path = FEATURES_DIR,
+) -> int:
+    """The body of ``huiqi rules coverage``; returns its exit code.
+
+    0: every published criterion is held on both sides and no scenario fails; 1: a published criterion
+    lacks a side, or scenarios (or the checks of the feature files) fail, each named; 2: the features
+    could not run; 3: the rule pack does not load.
+    """
+    try:
+        pack = load_pack()
+    except LintError as e:
+        err.print("[red]规则包未通过检查 / the rule pack fails lint:[/]")
+        for problem in e.problems:
+            err.print(f"  {problem}", markup=False)
+        return 3
+    unknown = [m for m in measures if m not in pack.measures]
+    if unknown:
+        err.print(f"[red]未知措施 / unknown measure: {', '.join(unknown)}[/]")
+        return 2
+    path = record or DEFAULT_RECORD
+    data = load_record(path)
+    stale = stale_reason(data, pack, features_dir)
+    if run or (run is None and stale):
+        err.print(f"运行全部场景 / running the features（{stale or '--run'}）…")
+        try:
+            code, output = run_features(path, features_dir=features_dir)
+        except FileNotFoundError as e:
+            err.print(str(e), markup=False, style="red")
+            return 2
+        data = load_record(path)
+        if code not in (0, 1) or data is None:
+            err.print(
+                f"[red]场景未能运行 / the features did not run (pytest exit {code})；pytest 的输出 / its output:[/]"
+            )
+            err.print("\n".join(output.rstrip().splitlines()[-40:]), markup=False)
+            return 2
+        stale = stale_reason(data, pack, features_dir)
+    if stale:
+        err.print(f"[yellow]注意 / note: {stale}[/]")
+    rows = report(pack, data)
+    if measures:
+        rows = [r for r in rows if r["measure_id"] in measures]
+    gaps = uncovered(rows)
+    failed = failed_scenarios(data)
+    others = (data or {}).get("other_failures", [])
+    if as_json:
+        sys.stdout.write(
+            json.dumps(
+                {
+                    "criteria": rows,
+                    "uncovered": gaps,
+                    "failed": [{k: sc.get(k) for k in ("scenario", "nodeid", "failure")} for sc in failed],
+                    "other_failures": others,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
+        )
+    else:
+        render(rows, out, verbose)
+        provisional_gaps = [r for r in uncovered(rows, published_only=False) if r not in gaps]
+        if provisional_gaps:
+            out.print(
+                f"[yellow]暂定措施中 {len(provisional_gaps)} 个条件缺少一侧的场景 / provisional criteria lacking a side[/]"
+            )
+        if gaps:
+            err.print(
+                "[red]已公布措施的条件缺少满足或不满足一侧的场景 / published criteria lacking a side:[/]"
+            )
+            err.print(describe_gaps(gaps), markup=False)
+        elif not failed and not others:
+            out.print(
+                "[green]已公布措施的每个条件都有满足与不满足两侧的场景 / every published criterion is held on both sides[/]"
+            )
+        describe_failures(failed, others, err)
+    return 1 if gaps or failed or others else 0
+
+
+def describe_failures(failed: list[dict[str, Any]], others: list[dict[str, Any]], console: Any) -> None:
+    """Name each failing scenario, the step that failed and why, and how to see the whole message."""
+    if failed:
+        console.print(
+            f"[red]{len(failed)} 个场景未通过，未计入覆盖 / {len(failed)} scenarios fail and are not counted:[/]"
+        )
+        for sc in failed:
+            console.print(f"  {sc['scenario']}", markup=False)
+            if sc.get("failure"):
+                console.print(f"      {sc['failure']}", markup=False)
+    if others:
+        console.print("[red]场景文件的检查未通过 / checks of the feature files fail:[/]")
+        for other in others:
+            console.print(f"  {other['nodeid']}", markup=False)
+            if other.get("failure"):
+                console.print(f"      {other['failure']}", markup=False)
+    if failed or others:
+        files = sorted({entry["nodeid"].split("::")[0] for entry in (*failed, *others)})
+        console.print("完整的原因 / the whole message:")
+        console.print(f"  {_rerun_command(files)}", markup=False, soft_wrap=True)  # one line, to copy

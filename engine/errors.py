@@ -1,4 +1,9 @@
-"""Contract violations as problems people can act on: the field path and what was expected."""
+"""The engine's errors: one hierarchy, each with a code and a location, and contract violations as
+problems people can act on (the field path and what was expected).
+
+``HuiqiError`` is the root. The service maps it to problem+json in one place (``code`` becomes the
+problem type); nothing below it is a bare ``ValueError`` or pydantic's ``ValidationError``.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +40,67 @@ _ZH = {
     "string_too_short": "不能为空",
     "json_invalid": "不是有效的 JSON",
 }
+
+
+class HuiqiError(Exception):
+    """An engine error: ``code`` names the kind (stable, for clients), ``location`` where it arose
+    (a field path, a parameter, a rule file and line), or None."""
+
+    code = "engine-error"
+
+    def __init__(self, message: str, *, location: str | None = None) -> None:
+        super().__init__(message)
+        self.location = location
+
+
+class EngineError(HuiqiError, RuntimeError):
+    """The rules engine misbehaved: never a verdict, always an error."""
+
+    code = "engine-failure"
+
+
+class CompileError(HuiqiError):
+    """The rule pack cannot be compiled as asked (a threshold durable-rules cannot compare exactly,
+    an unknown parameter override, a dependency cycle)."""
+
+    code = "compile-error"
+
+
+class InvalidOverride(HuiqiError):
+    """A parameter value tried instead of the one in force is not a value of that parameter."""
+
+    code = "invalid-override"
+
+
+class UnknownMeasure(HuiqiError, KeyError):
+    code = "unknown-measure"
+
+    def __init__(self, ids: list[str]) -> None:
+        super().__init__(", ".join(ids), location="measures")
+        self.ids = ids
+
+    def __str__(self) -> str:
+        return ", ".join(self.ids)
+
+
+class InvalidProfile(HuiqiError, ValueError):
+    """A profile that breaks the contract: every field path and what was expected."""
+
+    code = "invalid-profile"
+
+    def __init__(self, error: ValidationError, prefix: tuple = ()) -> None:
+        self.validation = error
+        self.prefix = prefix
+        first = errors_of(error, "en", prefix)
+        super().__init__(
+            "; ".join(f"{x['field']}: {x['message']}" for x in first), location=first[0]["field"] if first else None
+        )
+
+    def errors(self, lang: str = "zh") -> list[dict[str, Any]]:
+        return errors_of(self.validation, lang, self.prefix)
+
+    def problem(self, lang: str = "zh") -> dict[str, Any]:
+        return problem_from_validation(self.validation, lang, self.prefix)
 
 
 _BILINGUAL = re.compile(r"(?<=[^\x00-\x7f])\s*/\s+")

@@ -1,9 +1,16 @@
-"""Facts: what a criterion can test, read or derived from the profile in ``Decimal``.
+"""Facts: what a criterion can test, read or derived from the profile in exact arithmetic.
 
-Each fact has a path, a kind, a unit and labels. A derived fact records the inputs it was computed
-from and its arithmetic, so that a verdict can show its working. A missing input makes the derived
-fact unknown (``Fact.missing`` names the input paths), never zero. A ratio whose denominator is zero
-is ``undefined``: it cannot be judged automatically and goes to a person.
+Each fact has a path, a kind, a unit and labels (``FactSpec``), a **value** function and, where it
+is derived, a **formula** function:
+
+- the value is plain data — ``Decimal`` in 万元, ``int`` people and days, ``bool``, ``date``, ``str``
+  — or an ``Unknown`` naming the input paths whose absence left it unknown (never zero). A ratio
+  whose denominator is zero is ``Unknown`` with a ``Reason`` and nothing missing: it cannot be
+  judged automatically and goes to a person. Values are what every evaluation computes: no
+  strings, no traced objects;
+- the formula is the arithmetic that produced the value, as a structured ``Formula`` (an operator,
+  its operands with their paths, the result), built only when an explanation is asked for and
+  worded in the reader's language by the renderer (``engine/explain.py``).
 
 The catalogue knows no measure: it describes the contract's fields and domain quantities
 (ratios, windows, size class) that several measures use.
@@ -12,7 +19,9 @@ The catalogue knows no measure: it describes the contract's fields and domain qu
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+import operator
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from decimal import Context as DecimalContext
@@ -28,8 +37,9 @@ from .profile import (
     TechField,
     enum_values,
 )
+from .vocabulary import FIELD_LABELS, FISCAL_FIELDS, PROJECT_LABELS, pick, text
 
-RATIO_PRECISION = 40  # digits; see engine/encode.py for why comparisons stay exact
+RATIO_PRECISION = 40  # digits; see ``divide`` for why comparisons stay exact
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,50 +58,70 @@ class FactSpec:
         return self.en if lang == "en" else self.zh
 
 
-@dataclass(slots=True)
-class Fact:
-    value: Any = None
-    missing: tuple[str, ...] = ()  # input paths whose absence left the value unknown
-    formula: Any = None  # the arithmetic ("(a + b) ÷ (c + d)"), or a function that writes it when asked
-    inputs: dict[str, Any] = field(default_factory=dict)
-    undefined: str | None = None  # reason the value cannot be computed although nothing is missing
-    parts: tuple | None = None  # for a ratio: (numerator path, numerator, denominator path, denominator)
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a value cannot be computed although nothing is missing: a message code and its
+    language-free arguments (paths, measure ids), worded when an explanation is rendered."""
 
-    @property
-    def known(self) -> bool:
-        return self.value is not None
+    code: str
+    args: tuple[tuple[str, Any], ...] = ()
 
-    def formula_text(self) -> str | None:
-        f = self.formula
-        if callable(f):
-            f = f()
-            if f:
-                self.formula = f  # written once, however many criteria show it
-        return f
+
+class Unknown:
+    """A fact whose value is not known: the input paths missing, or why it cannot be computed."""
+
+    __slots__ = ("missing", "undefined")
+
+    def __init__(self, missing: tuple[str, ...] = (), undefined: Reason | None = None) -> None:
+        self.missing = missing
+        self.undefined = undefined
+
+    def __repr__(self) -> str:
+        return f"Unknown(missing={self.missing!r}, undefined={self.undefined!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Unknown and (self.missing, self.undefined) == (other.missing, other.undefined)
+
+    def __hash__(self) -> int:
+        return hash((self.missing, self.undefined))
+
+
+def known(v: Any) -> bool:
+    return type(v) is not Unknown
+
+
+@dataclass(frozen=True, slots=True)
+class Operand:
+    value: Any
+    path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """The arithmetic behind a derived value: ``op`` names it (ratio, sum, full_years, …), ``args``
+    holds its operands (``Operand`` with the path it was read from, or plain values)."""
+
+    op: str
+    args: dict[str, Any] = field(default_factory=dict)
 
 
 SPECS: dict[str, FactSpec] = {}
-DERIVE: dict[str, Callable[[Context], Fact]] = {}
+DERIVE: dict[str, Callable[[Env], Any]] = {}
+FORMULA: dict[str, Callable[[Env], Formula | None]] = {}
 
 
-def fact(path: str, kind: str, unit: str, zh: str, en: str, **kw: Any):
-    def register(fn: Callable[[Context], Fact]) -> Callable[[Context], Fact]:
+def fact(path: str, kind: str, unit: str, zh: str, en: str, formula: Callable | None = None, **kw: Any):
+    def register(fn: Callable[[Env], Any]) -> Callable[[Env], Any]:
         SPECS[path] = FactSpec(path, kind, unit, zh, en, **kw)
         DERIVE[path] = fn
+        if formula is not None:
+            FORMULA[path] = formula
         return fn
 
     return register
 
 
 _CTX = DecimalContext(prec=RATIO_PRECISION, rounding=ROUND_HALF_UP)
-_HUNDRED = Decimal(100)
-_CENT = Decimal("0.01")
-
-
-def pct(d: Decimal) -> str:
-    """A ratio as a percentage for people: 0.0325 → '3.25%'."""
-    p = _CTX.multiply(d, _HUNDRED).quantize(_CENT, context=_CTX)
-    return f"{p.normalize(_CTX):f}%" if p == p.to_integral_value() else f"{p:f}%"
 
 
 def divide(a: Decimal, b: Decimal) -> Decimal:
@@ -100,269 +130,174 @@ def divide(a: Decimal, b: Decimal) -> Decimal:
     return _CTX.divide(a, b)
 
 
-def money(d: Decimal) -> str:
-    return f"{d:f}"
+_ABSENT = object()
 
 
-class Context:
-    """Facts of one subject on one assessment date, computed on demand and kept.
+class Env:
+    """The facts of one subject on one assessment date, computed on demand and kept.
 
-    A fact's formula function must not refer to its context (capture the values it shows): the
-    context holds the fact, and the cycle would leave every evaluation's facts to the cyclic garbage
-    collector, whose passes show as latency spikes."""
+    ``values`` also holds facts supplied from outside (scores, other measures' outcomes). A
+    project's environment asks its enterprise's for everything that is not ``project.*``."""
 
-    __slots__ = (
-        "profile",
-        "as_of",
-        "last_year",
-        "project",
-        "pack_params",
-        "extra",
-        "_cache",
-        "parent",
-        "years",
-    )
+    __slots__ = ("profile", "as_of", "last_year", "years", "project", "pack_params", "values", "parent")
 
     def __init__(
         self,
         profile: Profile,
         as_of: dt.date,
-        project: Project | None = None,
         pack_params: dict[str, Any] | None = None,
-        extra: dict[str, Fact] | None = None,
+        project: Project | None = None,
+        parent: Env | None = None,
     ) -> None:
         self.profile = profile
         self.as_of = as_of
         self.last_year = as_of.year - 1  # "last fiscal year": the calendar year before as_of's year
         self.project = project
         self.pack_params = pack_params or {}
-        self.extra = extra or {}  # facts supplied from outside: scores, other measures' outcomes
-        self._cache: dict[str, Fact] = {}
-        self.parent: Context | None = None  # a project's context asks its enterprise's for the rest
-        self.years = {fy.year: fy for fy in profile.fiscal_years}  # the fiscal years by year
+        self.values: dict[str, Any] = {}
+        self.parent = parent
+        self.years = parent.years if parent is not None else {fy.year: fy for fy in profile.fiscal_years}
 
-    def get(self, path: str) -> Fact:
-        hit = self._cache.get(path)
-        if hit is None:
-            hit = self.extra.get(path)
-            if hit is not None:
-                return hit
+    def get(self, path: str) -> Any:
+        v = self.values.get(path, _ABSENT)
+        if v is _ABSENT:
             if self.parent is not None and not path.startswith("project."):
                 return self.parent.get(path)
-            else:
-                derive = DERIVE.get(path)
-                if derive is None:
-                    if path.startswith(PACK_FACT_PREFIXES):
-                        return NOT_SUPPLIED  # a score or outcome not computed for this evaluation
-                    raise KeyError(f"unknown fact path {path!r}")
-                hit = derive(self)
-            self._cache[path] = hit
-        return hit
+            derive = DERIVE.get(path)
+            if derive is None:
+                if path.startswith(PACK_FACT_PREFIXES):
+                    return NOT_SUPPLIED  # a score or outcome not computed for this evaluation
+                raise KeyError(f"unknown fact path {path!r}")
+            v = self.values[path] = derive(self)
+        return v
 
-    def for_project(self, project: Project) -> Context:
-        ctx = Context(self.profile, self.as_of, project, self.pack_params)
-        ctx.parent = self  # enterprise facts and measure outcomes come from the enterprise's context
-        return ctx
+    def formula(self, path: str) -> Formula | None:
+        """How a derived fact's value came about (explanations only); None for a plain field,
+        an unknown value or a fact supplied from outside without one."""
+        if self.parent is not None and not path.startswith("project.") and path not in self.values:
+            return self.parent.formula(path)
+        write = FORMULA.get(path)
+        if write is None or not known(self.get(path)):
+            return None
+        return write(self)
+
+    def for_project(self, project: Project) -> Env:
+        return Env(self.profile, self.as_of, self.pack_params, project, self)
 
 
 # ---------------------------------------------------------------- plain fields of the profile
 
 
-def _field(
-    path: str, getter: Callable[[Profile], Any], kind: str, unit: str, zh: str, en: str, **kw: Any
-) -> None:
-    def derive(ctx: Context) -> Fact:
-        v = getter(ctx.profile)
-        if v is None:
-            return Fact(missing=(path,))
-        v = v.value if hasattr(v, "value") and kind == "enum" else v
-        return Fact(v, inputs={path: v})
+PLAIN: dict[str, str] = {}  # a contract field read as it is: path → kind
 
+
+def _field(path: str, kind: str, unit: str, **kw: Any) -> None:
+    """A fact that is a field of the profile, read at its path (``ip.core_ip_owned``)."""
+    missing = Unknown((path,))
+    getter = operator.attrgetter(path)
+    if kind == "enum":
+
+        def derive(env: Env) -> Any:
+            v = getter(env.profile)
+            return missing if v is None else v.value
+
+    else:
+
+        def derive(env: Env) -> Any:
+            v = getter(env.profile)
+            return missing if v is None else v
+
+    zh, en = FIELD_LABELS[path]
     fact(path, kind, unit, zh, en, **kw)(derive)
+    PLAIN[path] = kind
 
 
-_TECH_FIELDS = enum_values(TechField)
+_field("resident_enterprise", "bool", "bool")
+_field("registered_on", "date", "date")
+_field("region_code", "str", "text")
+_field("industry_code", "str", "text")
+_field("ownership", "enum", "enum", enum=enum_values(Ownership))
+_field("tech_field", "enum", "enum", enum=enum_values(TechField))
+_field("prohibited_category", "bool", "bool")
+_field("ip.core_ip_owned", "bool", "bool", changeable=True)
+_field("ip.class_i_count", "int", "count", changeable=True)
+_field("ip.class_ii_count", "int", "count", changeable=True)
+_field("innovation_score", "decimal", "points", changeable=True)
+_field("compliance.major_safety_quality_incident_within_1y", "bool", "bool")
+_field("compliance.serious_environmental_violation_within_1y", "bool", "bool")
+_field("compliance.serious_research_misconduct", "bool", "bool")
+_field("compliance.abnormal_operation_list", "bool", "bool")
+_field("compliance.serious_dishonesty_list", "bool", "bool")
+_field("honors.rd_institution_level", "enum", "enum", enum=enum_values(RdInstitutionLevel))
 
-_field(
-    "resident_enterprise",
-    lambda p: p.resident_enterprise,
-    "bool",
-    "bool",
-    "居民企业（境内注册）",
-    "resident enterprise",
-)
-_field("registered_on", lambda p: p.registered_on, "date", "date", "成立日期", "registration date")
-_field("region_code", lambda p: p.region_code, "str", "text", "注册地行政区划代码", "region code")
-_field("industry_code", lambda p: p.industry_code, "str", "text", "国民经济行业分类代码", "industry code")
-_field(
-    "ownership",
-    lambda p: p.ownership,
-    "enum",
-    "enum",
-    "企业性质",
-    "ownership",
-    enum=enum_values(Ownership),
-)
-_field(
-    "tech_field",
-    lambda p: p.tech_field,
-    "enum",
-    "enum",
-    "核心技术所属领域",
-    "technology field",
-    enum=_TECH_FIELDS,
-)
-_field(
-    "prohibited_category",
-    lambda p: p.prohibited_category,
-    "bool",
-    "bool",
-    "产品属于禁止、限制和淘汰类",
-    "prohibited or restricted products",
-)
-_field(
-    "ip.core_ip_owned",
-    lambda p: p.ip.core_ip_owned,
-    "bool",
-    "bool",
-    "拥有核心自主知识产权",
-    "owns core IP",
-    changeable=True,
-)
-_field(
-    "ip.class_i_count",
-    lambda p: p.ip.class_i_count,
+_NO_REGISTRATION = Unknown(("registered_on",))
+_NO_REGION = Unknown(("region_code",))
+_NO_INDUSTRY = Unknown(("industry_code",))
+
+
+def _full_years(since: dt.date, day: dt.date) -> int:
+    return day.year - since.year - ((day.month, day.day) < (since.month, since.day))
+
+
+@fact(
+    "registration.days",
     "int",
-    "count",
-    "Ⅰ类知识产权数量",
-    "class I IP count",
-    changeable=True,
+    "days",
+    "成立天数（至评估日）",
+    "days since registration",
+    formula=lambda env: Formula(
+        "days_between",
+        {"as_of": env.as_of, "since": env.profile.registered_on, "days": env.get("registration.days")},
+    ),
 )
-_field(
-    "ip.class_ii_count",
-    lambda p: p.ip.class_ii_count,
+def _registration_days(env: Env) -> Any:
+    reg = env.profile.registered_on
+    return _NO_REGISTRATION if reg is None else (env.as_of - reg).days
+
+
+@fact(
+    "registration.years",
     "int",
-    "count",
-    "Ⅱ类知识产权数量",
-    "class II IP count",
-    changeable=True,
+    "years",
+    "成立年限（整年，至评估日）",
+    "full years since registration",
+    formula=lambda env: Formula(
+        "full_years",
+        {"since": env.profile.registered_on, "as_of": env.as_of, "years": env.get("registration.years")},
+    ),
 )
-_field(
-    "innovation_score",
-    lambda p: p.innovation_score,
-    "decimal",
-    "points",
-    "创新能力评价得分",
-    "innovation capability score",
-    changeable=True,
-)
-_field(
-    "compliance.major_safety_quality_incident_within_1y",
-    lambda p: p.compliance.major_safety_quality_incident_within_1y,
-    "bool",
-    "bool",
-    "近一年发生重大安全、重大质量事故",
-    "major safety or quality incident within a year",
-)
-_field(
-    "compliance.serious_environmental_violation_within_1y",
-    lambda p: p.compliance.serious_environmental_violation_within_1y,
-    "bool",
-    "bool",
-    "近一年发生严重环境违法行为",
-    "serious environmental violation within a year",
-)
-_field(
-    "compliance.serious_research_misconduct",
-    lambda p: p.compliance.serious_research_misconduct,
-    "bool",
-    "bool",
-    "存在严重科研失信行为",
-    "serious research misconduct",
-)
-_field(
-    "compliance.abnormal_operation_list",
-    lambda p: p.compliance.abnormal_operation_list,
-    "bool",
-    "bool",
-    "列入经营异常名录",
-    "on the abnormal-operation list",
-)
-_field(
-    "compliance.serious_dishonesty_list",
-    lambda p: p.compliance.serious_dishonesty_list,
-    "bool",
-    "bool",
-    "列入严重违法失信名单",
-    "on the serious-dishonesty list",
-)
-_field(
-    "honors.rd_institution_level",
-    lambda p: p.honors.rd_institution_level,
-    "enum",
-    "enum",
-    "最高研发机构级别",
-    "highest R&D institution level",
-    enum=enum_values(RdInstitutionLevel),
-)
-
-
-@fact("registration.days", "int", "days", "成立天数（至评估日）", "days since registration")
-def _registration_days(ctx: Context) -> Fact:
-    reg = ctx.profile.registered_on
-    if reg is None:
-        return Fact(missing=("registered_on",))
-    days = (ctx.as_of - reg).days
-    return Fact(
-        days,
-        inputs={"registered_on": reg, "as_of": ctx.as_of},
-        formula=lambda as_of=ctx.as_of: f"{as_of} − {reg} = {days} 天",
-    )
-
-
-@fact("registration.years", "int", "years", "成立年限（整年，至评估日）", "full years since registration")
-def _registration_years(ctx: Context) -> Fact:
-    reg = ctx.profile.registered_on
-    if reg is None:
-        return Fact(missing=("registered_on",))
-    years = ctx.as_of.year - reg.year - ((ctx.as_of.month, ctx.as_of.day) < (reg.month, reg.day))
-    return Fact(
-        years,
-        inputs={"registered_on": reg, "as_of": ctx.as_of},
-        formula=lambda as_of=ctx.as_of: f"{reg} 至 {as_of} 满 {years} 年",
-    )
+def _registration_years(env: Env) -> Any:
+    reg = env.profile.registered_on
+    return _NO_REGISTRATION if reg is None else _full_years(reg, env.as_of)
 
 
 @fact("region.city_code", "str", "text", "注册地所属地市代码（前4位）", "city code (first 4 digits)")
-def _city(ctx: Context) -> Fact:
-    rc = ctx.profile.region_code
-    if rc is None:
-        return Fact(missing=("region_code",))
-    return Fact(rc[:4], inputs={"region_code": rc})
+def _city(env: Env) -> Any:
+    rc = env.profile.region_code
+    return _NO_REGION if rc is None else rc[:4]
 
 
 @fact("industry.section", "str", "text", "行业门类（字母）", "industry section (letter)")
-def _section(ctx: Context) -> Fact:
-    code = ctx.profile.industry_code
-    if code is None:
-        return Fact(missing=("industry_code",))
-    return Fact(code[0], inputs={"industry_code": code})
+def _section(env: Env) -> Any:
+    code = env.profile.industry_code
+    return _NO_INDUSTRY if code is None else code[0]
+
+
+_SECTION_ONLY = Unknown(("industry_code",), Reason("industry_section_only"))
 
 
 @fact("industry.division", "str", "text", "行业大类（字母+2位）", "industry division (letter + 2 digits)")
-def _division(ctx: Context) -> Fact:
-    code = ctx.profile.industry_code
+def _division(env: Env) -> Any:
+    code = env.profile.industry_code
     if code is None:
-        return Fact(missing=("industry_code",))
-    if len(code) < 3:
-        return Fact(missing=("industry_code",), undefined="行业代码只到门类，无法确定大类")
-    return Fact(code[:3], inputs={"industry_code": code})
+        return _NO_INDUSTRY
+    return _SECTION_ONLY if len(code) < 3 else code[:3]
 
 
 # ---------------------------------------------------------------- certificates and honours
 
 
-def _years_back(day: dt.date, years: int) -> dt.date:
+def years_back(day: dt.date, years: int) -> dt.date:
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
@@ -370,9 +305,8 @@ def _years_back(day: dt.date, years: int) -> dt.date:
 
 
 @fact("hte.held", "bool", "bool", "持有高新技术企业证书", "holds a high-tech enterprise certificate")
-def _hte_held(ctx: Context) -> Fact:
-    cert = ctx.profile.certifications.hte
-    return Fact(cert is not None, inputs={"certifications.hte": cert.certificate_no if cert else None})
+def _hte_held(env: Env) -> Any:
+    return env.profile.certifications.hte is not None
 
 
 @fact(
@@ -382,19 +316,24 @@ def _hte_held(ctx: Context) -> Fact:
     "高新技术企业证书在评估日有效",
     "high-tech certificate valid on the assessment date",
     changeable=True,
+    formula=lambda env: (
+        None
+        if env.profile.certifications.hte is None
+        else Formula(
+            "valid_until",
+            {
+                "since": env.profile.certifications.hte.issued_on,
+                "until": years_back(env.profile.certifications.hte.issued_on, -3),
+            },
+        )
+    ),
 )
-def _hte_valid(ctx: Context) -> Fact:
-    cert = ctx.profile.certifications.hte
+def _hte_valid(env: Env) -> Any:
+    cert = env.profile.certifications.hte
     if cert is None:
-        return Fact(False, inputs={"certifications.hte": None})
+        return False
     # valid three years from the issue date: issued ≤ as_of < issued + 3 years
-    until = _years_back(cert.issued_on, -3)
-    valid = cert.issued_on <= ctx.as_of < until
-    return Fact(
-        valid,
-        inputs={"certifications.hte.issued_on": cert.issued_on},
-        formula=lambda: f"有效期 {cert.issued_on} 至 {until}（不含）",
-    )
+    return cert.issued_on <= env.as_of < years_back(cert.issued_on, -3)
 
 
 @fact(
@@ -403,28 +342,36 @@ def _hte_valid(ctx: Context) -> Fact:
     "bool",
     "高新技术企业证书于评估日前一年内颁发",
     "high-tech certificate issued within the year before the assessment date",
+    formula=lambda env: (
+        None
+        if env.profile.certifications.hte is None
+        else Formula(
+            "issued_within",
+            {
+                "day": env.profile.certifications.hte.issued_on,
+                "since": years_back(env.as_of, 1),
+                "as_of": env.as_of,
+            },
+        )
+    ),
 )
-def _hte_recent(ctx: Context) -> Fact:
-    cert = ctx.profile.certifications.hte
+def _hte_recent(env: Env) -> Any:
+    cert = env.profile.certifications.hte
     if cert is None:
-        return Fact(False, inputs={"certifications.hte": None})
-    since = _years_back(ctx.as_of, 1)
-    recent = since <= cert.issued_on <= ctx.as_of
-    return Fact(
-        recent,
-        inputs={"certifications.hte.issued_on": cert.issued_on},
-        formula=lambda as_of=ctx.as_of: f"颁发日 {cert.issued_on}，一年内指 {since} 至 {as_of}",
-    )
+        return False
+    return years_back(env.as_of, 1) <= cert.issued_on <= env.as_of
+
+
+_NO_HTE = Unknown(("certifications.hte",))
+_NO_FIRST_TIME = Unknown(("certifications.hte.first_time",))
 
 
 @fact("hte.first_time", "bool", "bool", "首次认定为高新技术企业", "first-time high-tech recognition")
-def _hte_first(ctx: Context) -> Fact:
-    cert = ctx.profile.certifications.hte
+def _hte_first(env: Env) -> Any:
+    cert = env.profile.certifications.hte
     if cert is None:
-        return Fact(missing=("certifications.hte",))
-    if cert.first_time is None:
-        return Fact(missing=("certifications.hte.first_time",))
-    return Fact(cert.first_time, inputs={"certifications.hte.first_time": cert.first_time})
+        return _NO_HTE
+    return _NO_FIRST_TIME if cert.first_time is None else cert.first_time
 
 
 @fact(
@@ -434,69 +381,64 @@ def _hte_first(ctx: Context) -> Fact:
     "科技型中小企业入库登记属上一年度或本年度",
     "TSME registration for the last or current year",
     changeable=True,
-)
-def _tsme_recent(ctx: Context) -> Fact:
-    reg = ctx.profile.certifications.tsme
-    if reg is None:
-        return Fact(False, inputs={"certifications.tsme": None})
-    ok = reg.year in (ctx.last_year, ctx.last_year + 1)
-    return Fact(
-        ok,
-        inputs={"certifications.tsme.year": reg.year},
-        formula=lambda last=ctx.last_year: f"登记年度 {reg.year}，应为 {last} 或 {last + 1}",
-    )
-
-
-def _within_5y(path: str, getter: Callable[[Profile], dt.date | None]) -> Callable[[Context], Fact]:
-    def derive(ctx: Context) -> Fact:
-        day = getter(ctx.profile)
-        if day is None:  # null records that the enterprise holds none
-            return Fact(False, inputs={path: None})
-        since = _years_back(ctx.as_of, 5)
-        return Fact(
-            since <= day <= ctx.as_of,
-            inputs={path: day},
-            formula=lambda as_of=ctx.as_of: f"{day}，五年内指 {since} 至 {as_of}",
+    formula=lambda env: (
+        None
+        if env.profile.certifications.tsme is None
+        else Formula(
+            "year_in",
+            {
+                "year": env.profile.certifications.tsme.year,
+                "first": env.last_year,
+                "second": env.last_year + 1,
+            },
         )
+    ),
+)
+def _tsme_recent(env: Env) -> Any:
+    reg = env.profile.certifications.tsme
+    return False if reg is None else reg.year in (env.last_year, env.last_year + 1)
 
-    return derive
+
+def _within_5y(path: str, getter: Callable[[Profile], dt.date | None]) -> None:
+    def derive(env: Env) -> Any:
+        day = getter(env.profile)
+        if day is None:  # null records that the enterprise holds none
+            return False
+        return years_back(env.as_of, 5) <= day <= env.as_of
+
+    def formula(env: Env) -> Formula | None:
+        day = getter(env.profile)
+        if day is None:
+            return None
+        return Formula("within_5y", {"day": day, "since": years_back(env.as_of, 5), "as_of": env.as_of})
+
+    return derive, formula
 
 
+_award, _award_formula = _within_5y(
+    "honors.national_sci_award_top3_on", lambda p: p.honors.national_sci_award_top3_on
+)
 fact(
     "honors.national_sci_award_within_5y",
     "bool",
     "bool",
     "近五年获国家级科技奖励并在前三名",
     "national S&T award (first three units) within five years",
-)(_within_5y("honors.national_sci_award_top3_on", lambda p: p.honors.national_sci_award_top3_on))
+    formula=_award_formula,
+)(_award)
+_standard, _standard_formula = _within_5y("honors.led_standard_on", lambda p: p.honors.led_standard_on)
 fact(
     "honors.led_standard_within_5y",
     "bool",
     "bool",
     "近五年主导制定国际、国家或行业标准",
     "led an international, national or industry standard within five years",
-)(_within_5y("honors.led_standard_on", lambda p: p.honors.led_standard_on))
+    formula=_standard_formula,
+)(_standard)
 
 
 # ---------------------------------------------------------------- fiscal years
 
-FISCAL_FIELDS = {
-    "sales_revenue": ("decimal", "wan_yuan", "销售收入", "sales revenue"),
-    "total_revenue": ("decimal", "wan_yuan", "总收入", "total revenue"),
-    "high_tech_revenue": (
-        "decimal",
-        "wan_yuan",
-        "高新技术产品（服务）收入",
-        "high-tech product/service revenue",
-    ),
-    "rd_expense": ("decimal", "wan_yuan", "研究开发费用总额", "R&D expense"),
-    "rd_expense_domestic": ("decimal", "wan_yuan", "境内研究开发费用", "domestic R&D expense"),
-    "cost_and_expense": ("decimal", "wan_yuan", "成本费用总额", "total cost and expense"),
-    "total_assets": ("decimal", "wan_yuan", "资产总额", "total assets"),
-    "net_assets": ("decimal", "wan_yuan", "净资产", "net assets"),
-    "employees": ("int", "people", "职工总数", "employees"),
-    "tech_staff": ("int", "people", "科技人员数", "technical staff"),
-}
 CHANGEABLE_FISCAL = {"rd_expense", "rd_expense_domestic", "high_tech_revenue", "tech_staff"}
 
 
@@ -504,15 +446,29 @@ def fiscal_path(year: int, name: str | None = None) -> str:
     return f"fiscal_years[{year}]" + (f".{name}" if name else "")
 
 
-def _last_year_value(ctx: Context, name: str) -> Fact:
-    year = ctx.last_year
-    fy = ctx.years.get(year)
-    if fy is None:
-        return Fact(missing=(fiscal_path(year),))
-    v = getattr(fy, name)
-    if v is None:
-        return Fact(missing=(fiscal_path(year, name),))
-    return Fact(v, inputs={fiscal_path(year, name): v})
+_MISSING_CACHE: dict[str, Unknown] = {}
+
+
+def _missing(path: str) -> Unknown:
+    """An unknown value missing one input path (kept: the same paths recur in every evaluation)."""
+    hit = _MISSING_CACHE.get(path)
+    if hit is None:
+        if len(_MISSING_CACHE) > 10_000:
+            _MISSING_CACHE.clear()
+        hit = _MISSING_CACHE[path] = Unknown((path,))
+    return hit
+
+
+def _last_year_value(name: str) -> Callable[[Env], Any]:
+    def derive(env: Env) -> Any:
+        year = env.last_year
+        fy = env.years.get(year)
+        if fy is None:
+            return _missing(fiscal_path(year))
+        v = getattr(fy, name)
+        return _missing(fiscal_path(year, name)) if v is None else v
+
+    return derive
 
 
 for _name, (_kind, _unit, _zh, _en) in FISCAL_FIELDS.items():
@@ -523,32 +479,27 @@ for _name, (_kind, _unit, _zh, _en) in FISCAL_FIELDS.items():
         f"上一年度{_zh}",
         f"{_en}, last fiscal year",
         changeable=_name in CHANGEABLE_FISCAL,
-    )(lambda ctx, _n=_name: _last_year_value(ctx, _n))
-
-
-def _ratio(
-    num: Fact, den: Fact, num_label: str, den_label: str, num_path: str = "", den_path: str = ""
-) -> Fact:
-    missing = num.missing + den.missing
-    inputs = {**num.inputs, **den.inputs}
-    if missing:
-        return Fact(missing=missing, inputs=inputs)
-    if den.value == 0:
-        return Fact(inputs=inputs, undefined=f"{den_label}为0，比例无法计算")
-    r = divide(Decimal(num.value), Decimal(den.value))
-    return Fact(
-        r,
-        inputs=inputs,
-        formula=lambda: f"{num_label} {num.value} ÷ {den_label} {den.value} = {pct(r)}",
-        parts=(num_path, num.value, den_path, den.value),
-    )
+    )(_last_year_value(_name))
 
 
 def _ratio_fact(path: str, zh: str, en: str, num: str, den: str, changeable: bool = True) -> None:
-    def derive(ctx: Context) -> Fact:
-        return _ratio(ctx.get(num), ctx.get(den), SPECS[num].zh, SPECS[den].zh, num, den)
+    zero = Unknown(undefined=Reason("zero_denominator", (("path", den),)))
 
-    fact(path, "decimal", "ratio", zh, en, changeable=changeable)(derive)
+    def derive(env: Env) -> Any:
+        n, d = env.get(num), env.get(den)
+        if type(n) is Unknown or type(d) is Unknown:
+            missing = (n.missing if type(n) is Unknown else ()) + (d.missing if type(d) is Unknown else ())
+            return Unknown(missing)
+        if d == 0:
+            return zero
+        return _CTX.divide(Decimal(n), Decimal(d))
+
+    def formula(env: Env) -> Formula:
+        return Formula(
+            "ratio", {"num": Operand(env.get(num), num), "den": Operand(env.get(den), den), "result": env.get(path)}
+        )
+
+    fact(path, "decimal", "ratio", zh, en, changeable=changeable, formula=formula)(derive)
 
 
 _ratio_fact(
@@ -581,34 +532,33 @@ _ratio_fact(
 )
 
 
-def recent_years(ctx: Context) -> tuple[list[int], tuple[str, ...]]:
+def recent_years(env: Env) -> tuple[list[int], tuple[str, ...]]:
     """The last three fiscal years, or fewer where the enterprise was registered later.
 
     HTE rules: 实际经营期不满三年的按实际经营时间计算. Without a registration date the three years
     stand if all three are in the profile; otherwise the date is needed to know which are due.
     """
-    y = ctx.last_year
+    y = env.last_year
     years = [y - 2, y - 1, y]
-    reg = ctx.profile.registered_on
+    reg = env.profile.registered_on
     if reg is None:
-        if all(x in ctx.years for x in years):
+        if all(x in env.years for x in years):
             return years, ()
         return [], ("registered_on",)
     return [x for x in years if x >= reg.year], ()
 
 
-def _sum_recent(ctx: Context, name: str) -> Fact:
-    years, missing = recent_years(ctx)
+def _recent_values(env: Env, name: str) -> tuple[list[Any], Unknown | None]:
+    """The field's values over the recent years, or why their sum is unknown."""
+    years, missing = recent_years(env)
     if missing:
-        return Fact(missing=missing)
+        return [], Unknown(missing)
     if not years:
-        return Fact(missing=(fiscal_path(ctx.last_year),), undefined="评估日前无完整经营年度")
-    total = Decimal(0)
-    parts: list[str] = []
-    inputs: dict[str, Any] = {}
+        return [], Unknown((fiscal_path(env.last_year),), Reason("no_full_year"))
+    values: list[Any] = []
     miss: list[str] = []
     for year in years:
-        fy = ctx.years.get(year)
+        fy = env.years.get(year)
         if fy is None:
             miss.append(fiscal_path(year))
             continue
@@ -616,16 +566,25 @@ def _sum_recent(ctx: Context, name: str) -> Fact:
         if v is None:
             miss.append(fiscal_path(year, name))
             continue
-        inputs[fiscal_path(year, name)] = v
-        parts.append(v)
-        total += v
-    if miss:
-        return Fact(missing=tuple(miss), inputs=inputs)
-    return Fact(total, inputs=inputs, formula=lambda: " + ".join(map(money, parts)) + f" = {money(total)}")
+        values.append(v)
+    return values, (Unknown(tuple(miss)) if miss else None)
+
+
+def _sum_recent(name: str) -> tuple[Callable[[Env], Any], Callable[[Env], Formula]]:
+    def derive(env: Env) -> Any:
+        values, unknown = _recent_values(env, name)
+        return unknown if unknown is not None else sum(values, Decimal(0))
+
+    def formula(env: Env) -> Formula:
+        values, _ = _recent_values(env, name)
+        return Formula("sum", {"terms": values, "result": env.get(f"last3.{name}")})
+
+    return derive, formula
 
 
 for _name in ("sales_revenue", "rd_expense", "rd_expense_domestic"):
     _kind, _unit, _zh, _en = FISCAL_FIELDS[_name]
+    _derive, _formula = _sum_recent(_name)
     fact(
         f"last3.{_name}",
         _kind,
@@ -633,15 +592,14 @@ for _name in ("sales_revenue", "rd_expense", "rd_expense_domestic"):
         f"近三个会计年度{_zh}合计",
         f"{_en}, sum over the last three years",
         changeable=_name != "sales_revenue",
-    )(lambda ctx, _n=_name: _sum_recent(ctx, _n))
+        formula=_formula,
+    )(_derive)
 
 
 @fact("last3.years", "int", "years", "计算研发费用比例的会计年度数", "number of fiscal years counted")
-def _last3_years(ctx: Context) -> Fact:
-    years, missing = recent_years(ctx)
-    if missing:
-        return Fact(missing=missing)
-    return Fact(len(years), inputs={"years": years})
+def _last3_years(env: Env) -> Any:
+    years, missing = recent_years(env)
+    return Unknown(missing) if missing else len(years)
 
 
 _ratio_fact(
@@ -663,7 +621,42 @@ _ratio_fact(
 # ---------------------------------------------------------------- size class (国统字〔2017〕213号)
 
 SIZE_CLASSES = ("large", "medium", "small", "micro")
-SIZE_LABELS = {"large": "大型", "medium": "中型", "small": "小型", "micro": "微型"}
+# the indicators of the size table and the facts that give them
+SIZE_INDICATORS = {
+    "employees": "last_year.employees",
+    "revenue": "last_year.sales_revenue",
+    "assets": "last_year.total_assets",
+}
+_COARSE_INDUSTRY = Unknown(("industry_code",), Reason("industry_too_coarse"))
+
+
+def _size(env: Env) -> tuple[Any, Any, dict[str, Any] | None, tuple[str, dict[str, Any]] | None]:
+    """(the class or an Unknown, the table's row, the lower bounds the class met, the next class up
+    and the lower bounds it needs)."""
+    table = env.pack_params.get("sme_size_classes")
+    code = env.profile.industry_code
+    if code is None:
+        return _NO_INDUSTRY, None, None, None
+    row, bands = size_row(table, code)
+    if row is None:
+        # "F" alone could be 批发业 (F51) or 零售业 (F52): the class cannot be told
+        return _COARSE_INDUSTRY, None, None, None
+    values = {k: env.get(path) for k, path in SIZE_INDICATORS.items()}
+    # 大型、中型和小型企业须同时满足所列指标的下限，否则下划一档；微型企业只须满足所列指标中的一项即可。
+    for i, (cls, needed) in enumerate(bands):
+        missing = tuple(m for k in needed if type(values[k]) is Unknown for m in values[k].missing)
+        if missing:
+            return Unknown(missing), row, None, None
+        if all(values[k] >= lower for k, lower in needed.items()):
+            return cls, row, needed, bands[i - 1] if i else None
+    return "micro", row, None, bands[-1]
+
+
+def _size_formula(env: Env) -> Formula:
+    cls, row, needed, above = _size(env)
+    bounds = [(SIZE_INDICATORS[k], env.get(SIZE_INDICATORS[k]), lower) for k, lower in (needed or {}).items()]
+    up = (above[0], [(SIZE_INDICATORS[k], lower) for k, lower in above[1].items()]) if above else None
+    return Formula("size_class", {"industry": row.industry, "bounds": bounds, "size": cls, "next": up})
 
 
 @fact(
@@ -674,43 +667,16 @@ SIZE_LABELS = {"large": "大型", "medium": "中型", "small": "小型", "micro"
     "enterprise size class",
     enum=SIZE_CLASSES,
     params=("sme_size_classes",),
+    formula=_size_formula,
 )
-def _size_class(ctx: Context) -> Fact:
-    table = ctx.pack_params.get("sme_size_classes")
-    code = ctx.profile.industry_code
-    if code is None:
-        return Fact(missing=("industry_code",))
-    row, bands = _size_row(table, code)
-    if row is None:
-        # "F" alone could be 批发业 (F51) or 零售业 (F52): the class cannot be told
-        return Fact(missing=("industry_code",), undefined="行业代码需细化到能确定划型行业的层级（如 F51）")
-    indicators = {
-        "employees": ctx.get("last_year.employees"),
-        "revenue": ctx.get("last_year.sales_revenue"),
-        "assets": ctx.get("last_year.total_assets"),
-    }
-    inputs = {"industry_code": code}
-    # 大型、中型和小型企业须同时满足所列指标的下限，否则下划一档；微型企业只须满足所列指标中的一项即可。
-    for cls, needed in bands:
-        missing = tuple(m for k in needed for m in indicators[k].missing)
-        if missing:
-            return Fact(missing=missing, inputs=inputs)
-        for k in needed:
-            inputs.update(indicators[k].inputs)
-        if all(indicators[k].value >= lower for k, lower in needed.items()):
-
-            def formula(row=row, needed=needed, cls=cls) -> str:
-                shown = "，".join(f"{k} {indicators[k].value} ≥ {v}" for k, v in needed.items())
-                return f"{row.industry.zh}：{shown} → {SIZE_LABELS[cls]}"
-
-            return Fact(cls, inputs=inputs, formula=formula)
-    return Fact("micro", inputs=inputs, formula=lambda: f"{row.industry.zh}：未达小型下限 → 微型")
+def _size_class(env: Env) -> Any:
+    return _size(env)[0]
 
 
 _SIZE_ROWS: dict[tuple[int, str], tuple[Any, Any, Any]] = {}
 
 
-def _size_row(table: Any, code: str) -> tuple[Any, list[tuple[str, dict[str, Any]]]]:
+def size_row(table: Any, code: str) -> tuple[Any, list[tuple[str, dict[str, Any]]]]:
     """The row of the size table an industry code falls in (the longest matching prefix: I65
     before I) and its bands, or None when the code is too coarse to tell. Kept per table and code."""
     hit = _SIZE_ROWS.get((id(table), code))
@@ -748,59 +714,88 @@ def _size_bands(row: Any) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
+# ---------------------------------------------------------------- the facts of a rule group, generated
+
+
+def facts_code(name: str, paths: list[str]) -> Callable[[Env], dict[str, Any]]:
+    """``{path: value}`` of an enterprise's facts, as one generated function: the profile's fields
+    and the last year's figures read in straight-line code (each kept in the environment for the
+    derived facts that read them), the derived facts by their derive functions, in that order."""
+    lines = [
+        "def facts(env):",
+        "    p = env.profile",
+        "    values = env.values",
+        "    get = env.get",
+        "    out = {}",
+    ]
+    env_: dict[str, Any] = {"missing": _missing, "fiscal_path": fiscal_path}
+    fiscal = [path for path in paths if path.startswith("last_year.") and path[10:] in FISCAL_FIELDS]
+    if fiscal:
+        lines += ["    ly = env.last_year", "    fy = env.years.get(ly)"]
+    for i, path in enumerate(p for p in paths if p in PLAIN):
+        env_[f"M{i}"] = Unknown((path,))
+        value = "v.value" if PLAIN[path] == "enum" else "v"
+        lines += [f"    v = p.{path}", f"    out[{path!r}] = values[{path!r}] = M{i} if v is None else {value}"]
+    for path in fiscal:
+        field = path[10:]
+        lines += [
+            "    if fy is None:",
+            "        v = missing(fiscal_path(ly))",
+            "    else:",
+            f"        v = fy.{field}",
+            "        if v is None:",
+            f"            v = missing(fiscal_path(ly, {field!r}))",
+            f"    out[{path!r}] = values[{path!r}] = v",
+        ]
+    for path in paths:
+        if path not in PLAIN and path not in fiscal:
+            lines.append(f"    out[{path!r}] = get({path!r})")
+    lines.append("    return out")
+    exec(compile("\n".join(lines), f"<facts {name}>", "exec"), env_)  # noqa: S102 - our own code
+    return env_["facts"]
+
+
 # ---------------------------------------------------------------- projects
 
+# (kind, unit, enum, 中文, English): a project fact names the datum as the work plan does
+# (纳入省重大实施类的重点科技创新项目); a missing field is named by its path's label (vocabulary)
 _PROJECT_FIELDS = {
-    "category": (
-        "enum",
-        "enum",
-        "项目类别",
-        "project category",
-        enum_values(ProjectCategory),
-    ),
-    "level": (
-        "enum",
-        "enum",
-        "项目级别",
-        "project level",
-        enum_values(ProjectLevel),
-    ),
+    "category": ("enum", "enum", enum_values(ProjectCategory), "项目类别", "project category"),
+    "level": ("enum", "enum", enum_values(ProjectLevel), "项目级别", "project level"),
     "provincial_major_implementation": (
         "bool",
         "bool",
+        (),
         "纳入省重大实施类的重点科技创新项目",
         "provincial major implementation project",
-        (),
     ),
-    "municipal_key": ("bool", "bool", "纳入市级重点（或以上）项目", "municipal key (or higher) project", ()),
-    "new_land_required": ("bool", "bool", "涉及新增用地", "needs new land", ()),
-    "land_area_mu": ("decimal", "mu", "新增用地面积", "new land area", ()),
+    "municipal_key": ("bool", "bool", (), "纳入市级重点（或以上）项目", "municipal key (or higher) project"),
+    "new_land_required": ("bool", "bool", (), "涉及新增用地", "needs new land"),
+    "land_area_mu": ("decimal", "mu", (), "新增用地面积", "new land area"),
 }
 
 
-def _project_field(name: str) -> Callable[[Context], Fact]:
-    def derive(ctx: Context) -> Fact:
-        project = ctx.project
+def _project_field(name: str) -> Callable[[Env], Any]:
+    def derive(env: Env) -> Any:
+        project = env.project
         if project is None:
             raise KeyError(f"project.{name} asked outside a project")
-        path = f"projects[{project.id}].{name}"
         v = getattr(project, name)
         if v is None:
-            return Fact(missing=(path,))
-        v = v.value if hasattr(v, "value") else v
-        return Fact(v, inputs={path: v})
+            return Unknown((f"projects[{project.id}].{name}",))
+        return v.value if hasattr(v, "value") else v
 
     return derive
 
 
-for _name, (_kind, _unit, _zh, _en, _enum) in _PROJECT_FIELDS.items():
+for _name, (_kind, _unit, _enum, _zh, _en) in _PROJECT_FIELDS.items():
     fact(f"project.{_name}", _kind, _unit, _zh, _en, subject="project", enum=_enum)(_project_field(_name))
 
 
 # ---------------------------------------------------------------- facts that come from the rule pack
 
 PACK_FACT_PREFIXES = ("measure.", "score.")
-NOT_SUPPLIED = Fact()
+NOT_SUPPLIED = Unknown()
 MEASURE_OUTCOMES = ("eligible", "ineligible", "needs_review", "undetermined", "not_applicable")
 
 
@@ -820,9 +815,28 @@ def spec_for(path: str, pack_facts: dict[str, FactSpec] | None = None) -> FactSp
     return None
 
 
-def missing_of(facts: Iterable[Fact]) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
-    for f in facts:
-        for m in f.missing:
-            seen.setdefault(m)
-    return tuple(seen)
+# ---------------------------------------------------------------- labels of paths
+
+
+_FISCAL_PATH = re.compile(r"^fiscal_years\[(\d{4})\](?:\.(\w+))?$")
+_PROJECT_PATH = re.compile(r"^projects\[([^\]]+)\]\.(\w+)$")
+
+
+def path_label(path: str, lang: str = "zh", pack_facts: dict[str, FactSpec] | None = None) -> str:
+    """A person's name for a profile path or a fact: fiscal_years[2024].sales_revenue → 2024年度销售收入."""
+    m = _FISCAL_PATH.match(path)
+    if m:
+        year, name = m.groups()
+        if name is None:
+            return text("path.fiscal_year", lang, year=year)
+        row = FISCAL_FIELDS.get(name)
+        label = (row[3] if lang == "en" else row[2]) if row else name
+        return text("path.fiscal_field", lang, year=year, label=label)
+    m = _PROJECT_PATH.match(path)
+    if m:
+        pid, name = m.groups()
+        return text("path.project_field", lang, id=pid, label=pick(PROJECT_LABELS.get(name, (name, name)), lang))
+    if path in FIELD_LABELS:
+        return pick(FIELD_LABELS[path], lang)
+    spec = spec_for(path, pack_facts)
+    return spec.label(lang) if spec is not None else path

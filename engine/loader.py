@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +21,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from . import facts as F
+from .errors import HuiqiError
 from .schema import (
     COMPARISON_OPS,
     Group,
@@ -38,19 +40,18 @@ from .schema import (
 
 DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 
-# durable-rules limits (../shared/notes/durable-rules.md), checked before anything is compiled
-MAX_SIBLINGS = 64  # 513 distinct sibling conditions hang create_ruleset; stay far below
-MAX_IN_VALUES = 64
-MAX_LEAVES_PER_MEASURE = (
-    27  # ≤ 2 matching rules each + the catch-all stays under the 64 durable-rules allows (compile.py)
-)
-MAX_FIELDS_PER_FACT = 240  # 252 fields per fact
+class LintError(HuiqiError):
+    """The rule pack is refused: every problem with its file and line."""
 
+    code = "invalid-rule-pack"
 
-class LintError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        super().__init__("\n".join(str(p) for p in problems), location=str(problems[0]) if problems else None)
+
+
+# a backend's check of a pack: (fact specs, measures) → (measure id or None, location, reason)
+Check = Callable[[dict[str, F.FactSpec], dict[str, Measure]], list[tuple[str | None, tuple, str]]]
 
 
 @dataclass(frozen=True)
@@ -231,15 +232,6 @@ def pack_fact_specs(measures: dict[str, Measure]) -> dict[str, F.FactSpec]:
     return specs
 
 
-def fnv1_32(text: str) -> int:
-    """durable-rules compares names by this hash only (state.c:157)."""
-    h = 2166136261
-    for b in text.encode("utf-8"):
-        h = (h * 16777619) & 0xFFFFFFFF
-        h ^= b
-    return h
-
-
 def _lint_measure(
     m: Measure, file: str, raw: dict, specs: dict[str, F.FactSpec], pack_params: dict[str, Parameter]
 ) -> list[Problem]:
@@ -249,7 +241,6 @@ def _lint_measure(
         problems.append(Problem(file, _line_of(raw, loc), reason))
 
     seen_ids: set[str] = set()
-    leaf_count = 0
 
     def loc_of(parents: tuple[Group, ...], node: Any) -> tuple:
         loc: tuple = ("criteria",)
@@ -266,14 +257,8 @@ def _lint_measure(
             at(loc + ("id",), f"criterion id {node.id!r} appears twice in the measure")
         seen_ids.add(node.id)
         if isinstance(node, Group):
-            if len(node.children) > MAX_SIBLINGS:
-                at(
-                    loc,
-                    f"group {node.id!r} has {len(node.children)} criteria; at most {MAX_SIBLINGS} siblings (durable-rules hangs on wide groups)",
-                )
             continue
         leaf: Leaf = node
-        leaf_count += 1
         if leaf.op is Op.manual and leaf.fact is None:
             continue
         spec = specs.get(leaf.fact or "")
@@ -298,11 +283,6 @@ def _lint_measure(
         if leaf.op in (Op.in_, Op.not_in) and leaf.param is None:
             if not isinstance(leaf.value, list) or not leaf.value:
                 at(loc + ("value",), f"operator {leaf.op.value} needs a non-empty list")
-            elif len(leaf.value) > MAX_IN_VALUES:
-                at(
-                    loc + ("value",),
-                    f"at most {MAX_IN_VALUES} values in a list (durable-rules sibling limit)",
-                )
         if spec.enum and leaf.value is not None:
             values = leaf.value if isinstance(leaf.value, list) else [leaf.value]
             for v in values:
@@ -342,12 +322,6 @@ def _lint_measure(
                                 ("parameters", leaf.param, "values", since),
                                 f"tiers need a numeric fact; {tiered.by!r} is {by.kind}",
                             )
-    if leaf_count > MAX_LEAVES_PER_MEASURE:
-        at(
-            ("criteria",),
-            f"{leaf_count} criteria in one measure; at most {MAX_LEAVES_PER_MEASURE} can match one fact together (durable-rules error 303)",
-        )
-
     for name, p in m.parameters.items():
         for since, dv in p.values.items():
             if (
@@ -449,7 +423,9 @@ def _validation_problems(e: ValidationError, file: str, raw: dict) -> list[Probl
     return out
 
 
-def lint(rules_dir: Path | str = DEFAULT_RULES_DIR) -> tuple[Pack | None, list[Problem]]:
+def lint(rules_dir: Path | str = DEFAULT_RULES_DIR, checks: Sequence[Check] = ()) -> tuple[Pack | None, list[Problem]]:
+    """The pack and no problems, or None and every problem. ``checks`` are the backends' own
+    (``engine.backends.lint_hooks``): limits of a rules engine belong with it."""
     rules_dir = Path(rules_dir)
     problems: list[Problem] = []
     measures: dict[str, Measure] = {}
@@ -551,33 +527,9 @@ def lint(rules_dir: Path | str = DEFAULT_RULES_DIR) -> tuple[Pack | None, list[P
                 )
             )
 
-    # durable-rules tells field names apart only by a 32-bit FNV-1 hash
-    from .compile import field_name  # local: compile imports this module
-
-    seen: dict[int, str] = {}
-    named: dict[str, str] = {}
-    for path in sorted(specs):
-        name = field_name(path)
-        if named.setdefault(name, path) != path:
-            problems.append(
-                Problem(
-                    str(rules_dir), 0, f"facts {named[name]!r} and {path!r} share the field name {name!r}"
-                )
-            )
-        h = fnv1_32(name)
-        if h in seen and seen[h] != name:
-            problems.append(
-                Problem(
-                    str(rules_dir),
-                    0,
-                    f"fact field names {seen[h]!r} and {name!r} collide in durable-rules' 32-bit hash",
-                )
-            )
-        seen[h] = name
-    if len(specs) > MAX_FIELDS_PER_FACT:
-        problems.append(
-            Problem(str(rules_dir), 0, f"{len(specs)} facts; durable-rules holds at most 252 fields per fact")
-        )
+    for mid, loc, reason in (p for check in checks for p in check(specs, measures)):
+        where = files.get(mid, str(rules_dir)) if mid else str(rules_dir)
+        problems.append(Problem(where, _line_of(raws[mid], loc) if mid else 0, reason))
 
     if problems:
         return None, problems
@@ -585,8 +537,8 @@ def lint(rules_dir: Path | str = DEFAULT_RULES_DIR) -> tuple[Pack | None, list[P
     return Pack(measures, pack_params, files, version, raws), []
 
 
-def load_pack(rules_dir: Path | str = DEFAULT_RULES_DIR) -> Pack:
-    pack, problems = lint(rules_dir)
+def load_pack(rules_dir: Path | str = DEFAULT_RULES_DIR, checks: Sequence[Check] = ()) -> Pack:
+    pack, problems = lint(rules_dir, checks)
     if problems:
         raise LintError(problems)
     assert pack is not None

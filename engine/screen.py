@@ -20,9 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from pydantic import ValidationError
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from .errors import problem_from_validation
+from .errors import InvalidProfile
+from .evaluate import Engine
+from .explain import Options
+from .tabular import detect_format, open_table
 
 CHUNK = 400
 _engine = None
@@ -30,8 +33,6 @@ _engine = None
 
 def _init(rules_dir: str | None, backend: str | None) -> None:
     global _engine
-    from .evaluate import Engine
-
     _engine = Engine(rules_dir, backend)
 
 
@@ -44,7 +45,7 @@ def evaluate_line(
 ) -> dict[str, Any]:
     try:
         data = json.loads(text, parse_constant=_reject)
-    except (json.JSONDecodeError, ValueError) as e:
+    except (json.JSONDecodeError, ValueError, RecursionError) as e:  # a line nested thousands deep too
         return {"line": number, "error": {"title": "不是有效的 JSON / not valid JSON", "detail": str(e)}}
     return evaluate_data(engine, number, data, as_of, measures, lang, detail)
 
@@ -67,10 +68,9 @@ def evaluate_data(
             "error": {"title": "每行应为一个 JSON 对象 / each line must be a JSON object"},
         }
     try:
-        result = engine.evaluate(data, day, measures, lang, detail=detail)
-    except ValidationError as e:
-        problem = problem_from_validation(e, lang)
-        return {"line": number, "credit_code": data.get("credit_code"), "error": problem}
+        result = engine.answer(data, day, measures, Options(detail, lang))
+    except InvalidProfile as e:
+        return {"line": number, "credit_code": data.get("credit_code"), "error": e.problem(lang)}
     except Exception as e:  # noqa: BLE001 - one bad line must not stop a run of thousands
         return {
             "line": number,
@@ -129,8 +129,6 @@ def _work_rows(args: tuple) -> list[str]:
 def _table_chunks(
     path: Path, fmt: str, as_of: dt.date, measures: list[str] | None, lang: str, detail: str
 ) -> Iterator[tuple]:
-    from .tabular import open_table
-
     with path.open("rb") as fh:
         table = open_table(fh, path.name, fmt, lang)
         try:
@@ -147,8 +145,6 @@ def _table_chunks(
 
 
 def input_format(path: Path) -> str:
-    from .tabular import detect_format
-
     with path.open("rb") as fh:
         return detect_format(path.name, fh.read(8))
 
@@ -156,8 +152,6 @@ def input_format(path: Path) -> str:
 def count_rows(path: Path, fmt: str) -> int:
     if fmt == "jsonl":
         return count_lines(path)
-    from .tabular import open_table
-
     with path.open("rb") as fh:
         table = open_table(fh, path.name, fmt)
         try:
@@ -203,7 +197,7 @@ def screen_file(
     measures: list[str] | None = None,
     workers: int | None = None,
     lang: str = "zh",
-    progress: bool = False,
+    progress: Any = None,
     detail: str = "compact",
     rules_dir: str | None = None,
     backend: str | None = None,
@@ -215,16 +209,12 @@ def screen_file(
     ok = errors = lines = 0
     bar = None
     if progress:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-        from .cli import err
-
         bar = Progress(
             "[progress.description]{task.description}",
             BarColumn(),
             MofNCompleteColumn(),
             TimeRemainingColumn(),
-            console=err,
+            console=progress,  # the console to show it on (standard error)
         )
         task = bar.add_task("筛查 / screening", total=total)
         bar.start()

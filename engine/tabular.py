@@ -1,7 +1,7 @@
 """Profiles in bulk from CSV, XLSX and JSONL, and the templates for them.
 
 One row per enterprise. The columns are the contract's fields (``shared/spec/profile.md``) under
-their Chinese labels (engine/i18n.py, engine/facts.py), money in 万元; fiscal years are column groups
+their Chinese labels (engine/vocabulary.py), money in 万元; fiscal years are column groups
 ("2024年度销售收入（万元）"), projects are numbered column groups ("项目1编号", "项目1类别", …) and, for
 more of them, an optional JSON column ("项目（JSON）"). English headers are the contract's paths
 (``credit_code``, ``fiscal_years[2024].sales_revenue``, ``projects[1].id``); either may be used.
@@ -33,8 +33,6 @@ from typing import IO, Any
 from pydantic import ValidationError
 
 from .errors import message as pydantic_message
-from .facts import FISCAL_FIELDS
-from .i18n import ENUM_LABELS, PROFILE_LABELS, PROJECT_LABELS, pick
 from .profile import (
     Ownership,
     Profile,
@@ -44,6 +42,7 @@ from .profile import (
     TechField,
     enum_values,
 )
+from .vocabulary import ENUM_LABELS, FIELD_LABELS, FISCAL_FIELDS, PROJECT_LABELS, pick
 
 FORMATS = ("csv", "xlsx", "jsonl")
 TEMPLATE_PROJECTS = 2  # numbered project groups in the templates; the reader takes any number
@@ -84,13 +83,7 @@ _RD_LEVELS = enum_values(RdInstitutionLevel)
 _PROJECT_CATEGORIES = enum_values(ProjectCategory)
 _PROJECT_LEVELS = enum_values(ProjectLevel)
 
-# labels the contract's tables give but engine/i18n.py does not list
-_EXTRA_LABELS = {
-    "certifications.hte.certificate_no": ("高新技术企业证书编号", "high-tech certificate number"),
-    "certifications.tsme.registration_no": ("科技型中小企业入库登记编号", "TSME registration number"),
-}
-
-# (path, kind, enum); the Chinese label comes from engine.i18n.PROFILE_LABELS
+# (path, kind, enum); the Chinese label comes from the vocabulary (FIELD_LABELS)
 _ENTERPRISE: list[tuple[str, str, tuple[str, ...]]] = [
     ("credit_code", "text", ()),
     ("name", "text", ()),
@@ -134,7 +127,7 @@ _FISCAL_KIND = {"decimal": "money", "int": "people"}
 
 
 def _label(path: str) -> str:
-    return (PROFILE_LABELS.get(path) or _EXTRA_LABELS[path])[0]
+    return FIELD_LABELS[path][0]
 
 
 def _zh_with_unit(label: str, kind: str) -> str:

@@ -4,6 +4,12 @@ A new scenario needs no Python: the sentences below (listed in docs/writing-scen
 the failure message of any step that matches none) cover dates, profiles, evaluations, outcomes,
 criteria, missing facts, benefits and stacking.
 
+Every .feature file under features/ is collected as a test module of its own (support/collect.py),
+so that `pytest features/drafts/officer-trial.feature` runs one file. A scenario that disagrees with
+the engine fails with a message in the officer's terms: the step, what differs, then the result the
+step read, criterion by criterion with its working (support/explain.py); a scenario written wrongly
+(a field, a value, an outline column, a tag) says what to write instead.
+
 Options:
   --huiqi-api=URL       run the evaluations against a running service (POST URL/v1/evaluations);
                         also from the environment variable HUIQI_API_URL
@@ -19,22 +25,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
 from pytest_bdd import parsers, step
 
 from engine import coverage as rule_coverage
+from features.support import explain
 from features.support import profiles as P
 from features.support import registry as R
 from features.support import vocab as V
 from features.support.clients import make_client
+from features.support.collect import EXAMPLE_ARG, FeatureFile, example_id, is_scenario
 from features.support.gherkin import count_scenarios
 from features.support.world import World
 
 FEATURES_DIR = Path(__file__).resolve().parent
 ROOT = FEATURES_DIR.parent
-SCENARIO_MODULE = "test_features.py"
 COVERAGE_MODULE = "test_rule_coverage.py"
 
 KNOWN_ENGINE_BUG = "known-engine-bug"
@@ -43,9 +51,16 @@ KNOWN_ENGINE_BUG_REASON = "引擎尚未做到（预期失败，修复后请删�
 WORLD = pytest.StashKey[World]()
 SCENARIO_LABEL = pytest.StashKey[str]()
 CURRENT_STEP = pytest.StashKey[str]()
+FAILURE = pytest.StashKey[str]()
 RECORDS = pytest.StashKey[list]()
+OTHER_FAILURES = pytest.StashKey[list]()
 SELECTION = pytest.StashKey[dict]()
 CLIENT_NAME = pytest.StashKey[str]()
+
+# the tags a feature may carry (the pack's measures and criteria, the issuers, known-engine-bug)
+_DECLARED: set[str] = set()
+# <名称> in a step: a column of the outline's 例子 table
+_PLACEHOLDER = re.compile(r"<([^<>\s]{1,40})>")
 
 
 # ====================================================================== options, markers, records
@@ -81,21 +96,51 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     for name, description in rule_coverage.declared_tags():
         config.addinivalue_line("markers", f"{name}: {description}")
+        _DECLARED.add(name)
     config.addinivalue_line("markers", f"{KNOWN_ENGINE_BUG}: {KNOWN_ENGINE_BUG_REASON}")
+    _DECLARED.add(KNOWN_ENGINE_BUG)
     config.stash[RECORDS] = []
+    config.stash[OTHER_FAILURES] = []
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    """A .feature file is a test module of its own: `pytest features/jinan/x.feature` runs that file."""
+    if file_path.suffix == ".feature":
+        return FeatureFile.from_parent(parent, path=file_path)
+    return None
+
+
+def pytest_make_parametrize_id(config: pytest.Config, val, argname: str):
+    """Scenario Outline rows named by their values in Chinese (see features/support/collect.py)."""
+    if argname == EXAMPLE_ARG and isinstance(val, dict):
+        return example_id(val)
+    return None
 
 
 def pytest_bdd_apply_tag(tag: str, function):
-    """@known-engine-bug: the scenario states the policy, the engine does not hold it yet.
+    """A tag must name a measure or criterion of the pack; @known-engine-bug is a strict xfail.
 
-    It runs as a strict xfail, so that it fails the suite (XPASS) the day the engine is fixed and
-    the tag can go.
+    @known-engine-bug: the scenario states the policy, the engine does not hold it yet. It runs as a
+    strict xfail, so that it fails the suite (XPASS) the day the engine is fixed and the tag can go.
     """
+    if tag not in _DECLARED:
+        pytest.fail(_unknown_tag_message(tag), pytrace=False)
     if tag != KNOWN_ENGINE_BUG:
         return None
     pytest.mark.xfail(strict=True, reason=KNOWN_ENGINE_BUG_REASON)(function)
     getattr(pytest.mark, tag)(function)
     return True
+
+
+def _unknown_tag_message(tag: str) -> str:
+    close = V.nearest(tag, sorted(_DECLARED))
+    return (
+        f"标签 @{tag} 不是规则包中的措施或条件"
+        + (f"。是不是：{'、'.join('@' + c for c in close)}？" if close else "。")
+        + "\n措施的标签写措施编号（如 @hte-cultivation-subsidy；.venv/bin/huiqi measures 列出全部），"
+        "条件的标签写 @clause-<条件编号>（.venv/bin/huiqi rules coverage -m <措施编号> 列出条件编号）。"
+        f"\n（unknown tag @{tag}: tags name a measure id or clause-<criterion id>）"
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -115,12 +160,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
-    selected = sum(1 for i in session.items if _is_scenario(i))
+    selected = sum(1 for i in session.items if is_scenario(i))
     session.config.stash[SELECTION] = {"selected": selected, "collected": _collected_scenarios(session)}
-
-
-def _is_scenario(item: pytest.Item) -> bool:
-    return item.nodeid.split("::")[0].endswith(SCENARIO_MODULE)
 
 
 def _collected_scenarios(session: pytest.Session) -> int:
@@ -133,17 +174,47 @@ def _shown(filename: str, base: Path) -> str:
     return path.relative_to(base).as_posix() if path.is_relative_to(base) else str(path)
 
 
+def _step_line(step) -> str:
+    return f"第 {step.line_number} 行：{R.sentence(step.keyword, step.name)}"
+
+
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature, scenario) -> None:
     label = f"{_shown(feature.filename, FEATURES_DIR)}:{scenario.line_number} {scenario.name}"
     callspec = getattr(request.node, "callspec", None)
-    if callspec is not None and "_pytest_bdd_example" in callspec.params:
-        example = callspec.params["_pytest_bdd_example"]
+    example = {}
+    if callspec is not None and EXAMPLE_ARG in callspec.params:
+        example = callspec.params[EXAMPLE_ARG]
         label += " [" + ", ".join(f"{k}={v}" for k, v in example.items()) + "]"
     request.node.stash[SCENARIO_LABEL] = label
+    _check_placeholders(request, scenario, list(example))
+
+
+def _check_placeholders(request: pytest.FixtureRequest, scenario, columns: list[str]) -> None:
+    """A <名称> left in a step after the example row filled it in names a column the table lacks."""
+    for st in scenario.steps:
+        texts = [st.name, st.docstring or ""]
+        if st.datatable is not None:
+            texts += [cell.value for row in st.datatable.rows for cell in row.cells]
+        names = [n for text in texts for n in _PLACEHOLDER.findall(text)]
+        if not names:
+            continue
+        request.node.stash[CURRENT_STEP] = _step_line(st)
+        name = names[0]
+        if columns:
+            close = V.nearest(name, columns)
+            raise V.ScenarioError(
+                f"例子表中没有「{name}」这一列：这一步的 <{name}> 无从填写。"
+                + (f"是不是 <{close[0]}>？" if close else "")
+                + f"例子表的列：{'、'.join(columns)}（列名须与 <…> 中的文字完全一致）"
+            )
+        raise V.ScenarioError(
+            f"<{name}> 引用例子表的一列，但这个场景没有例子表：写成 场景大纲: 并在其后加 例子: 表"
+            f"（带「{name}」列），或把 <{name}> 换成具体的值"
+        )
 
 
 def pytest_bdd_before_step(request, feature, scenario, step, step_func) -> None:
-    request.node.stash[CURRENT_STEP] = f"第 {step.line_number} 行：{R.sentence(step.keyword, step.name)}"
+    request.node.stash[CURRENT_STEP] = _step_line(step)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -156,23 +227,68 @@ def pytest_runtest_makereport(item: pytest.Item, call):
         and call.excinfo is not None
         and isinstance(call.excinfo.value, AssertionError)
         and CURRENT_STEP in item.stash
-        and item.config.getoption("tbstyle") == "auto"
     ):
-        # a scenario that disagrees with the engine is not a Python error: say which step and why
+        # a scenario that disagrees with the engine is not a Python error: say which step and why,
+        # then the result the step read, in the officer's terms, and the others one line each
         message = str(call.excinfo.value).split("\nassert ")[0].rstrip()
-        report.longrepr = (
-            f"{item.stash.get(SCENARIO_LABEL, item.nodeid)}\n  {item.stash[CURRENT_STEP]}\n\n{message}"
+        world = item.stash.get(WORLD, None)
+        context = ""
+        if world is not None and not isinstance(call.excinfo.value, V.ScenarioError):
+            context = world.failure_context()
+            if context and context in message:
+                context = ""
+        item.stash[FAILURE] = f"{item.stash[CURRENT_STEP]} — {_gist(message)}"
+        if item.config.getoption("tbstyle") == "auto":
+            report.longrepr = f"{_where(item)}\n  {item.stash[CURRENT_STEP]}\n\n{message}" + (
+                f"\n\n{context}" if context else ""
+            )
+        elif context:
+            report.sections.append(("评估结果 / results", context))
+    if report.failed and not is_scenario(item):
+        # a house rule, a file naming no measure, the coverage gate: `huiqi rules coverage` names it too
+        reason = _gist(
+            report.longreprtext.split("\nE   ", 1)[-1]
+            if "\nE   " in report.longreprtext
+            else report.longreprtext
         )
+        item.config.stash[OTHER_FAILURES].append({"nodeid": item.nodeid, "failure": reason})
     if report.when == "call" and SCENARIO_LABEL in item.stash:
         world = item.stash.get(WORLD, None)
+        failure = None
+        if report.failed:
+            failure = item.stash.get(FAILURE, None) or (report.longreprtext.strip().splitlines() or [""])[-1]
         item.config.stash[RECORDS].append(
             {
                 "scenario": item.stash[SCENARIO_LABEL],
                 "nodeid": item.nodeid,
                 "passed": report.passed,
+                "failed": report.failed,
+                "failure": failure,
                 "evaluations": world.exercised() if world else [],
             }
         )
+
+
+def _where(item: pytest.Item) -> str:
+    """The scenario as a path from the project root (features/jinan/x.feature:12 名称), to copy or open."""
+    label = item.stash.get(SCENARIO_LABEL, item.nodeid)
+    return label if label.startswith("/") else f"{FEATURES_DIR.name}/{label}"
+
+
+def _gist(message: str) -> str:
+    """The failure in a line, for `huiqi rules coverage`: the message's first line (with the next one
+    when it ends in a colon, as a refusal does), cut after the last sentence that ends within 100 characters."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    gist = lines[0]
+    if gist.endswith(("：", ":")) and len(lines) > 1:
+        gist += " " + lines[1]
+    if len(gist) > 100:  # the sentences that fit; the rerun shows the whole
+        cut = max(gist.rfind("。", 0, 100), gist.rfind("？", 0, 100))
+        if cut > 0:
+            gist = gist[: cut + 1]
+    return gist
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -187,6 +303,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         complete=True,
         mode=session.config.stash.get(CLIENT_NAME, "engine"),
         features_dir=FEATURES_DIR,
+        other_failures=session.config.stash.get(OTHER_FAILURES, []),
     )
     path = Path(session.config.getoption("--huiqi-coverage-record"))
     try:
@@ -204,17 +321,6 @@ def coverage_records(config: pytest.Config) -> tuple[list, dict]:
 def pytest_bdd_step_func_lookup_error(request, feature, scenario, step, exception) -> None:
     where = f"{_shown(feature.filename, ROOT)} 第 {step.line_number} 行，场景「{scenario.name}」"
     pytest.fail(R.not_found_message(step.name, step.keyword, where), pytrace=False)
-
-
-def pytest_bdd_step_error(request, feature, scenario, step, step_func, step_func_args, exception) -> None:
-    world = request.node.stash.get(WORLD, None)
-    if world is None or world.response is None or len(world.response["results"]) < 2:
-        return
-    # the failure message describes the result spoken of; show the others too
-    shown = []
-    for r in world.response["results"]:
-        shown.append(world.describe(r))
-    request.node.add_report_section("call", "评估结果 / results", "\n\n".join(shown))
 
 
 # ====================================================================== fixtures
@@ -283,7 +389,8 @@ def _apply_rows(huiqi: World, rows, project: str | None = None) -> None:
     profile = huiqi.need_profile()
     for field, value in rows:
         path = _project_field(project, field, huiqi) if project else P.resolve_field(field, huiqi.last_year())
-        P.set_field(profile, path, value)
+        P.set_field(profile, path, value, typed=field)
+        huiqi.wrote(path, field)
     huiqi.forget_result()
 
 
@@ -293,7 +400,10 @@ def _project_field(project: str, field: str, huiqi: World) -> str:
         raise V.ScenarioError('项目编号写在步骤里：企业有项目 "P1"，情况如下:')
     if name:
         return f"projects[{project}].{name}"
-    return P.resolve_field(field, huiqi.last_year())
+    try:
+        return P.resolve_field(field, huiqi.last_year())
+    except V.ScenarioError:
+        raise V.ScenarioError(P.unknown_field_message(field, project=project)) from None
 
 
 @define(
@@ -310,7 +420,7 @@ def _project_field(project: str, field: str, huiqi: World) -> str:
 )
 def _from_example(huiqi: World, name: str, datatable=None) -> None:
     profile, as_of = P.load_example(name)
-    huiqi.profile = profile
+    huiqi.start(profile, example=name)
     if as_of and not huiqi.as_of_explicit:
         huiqi.as_of = as_of
     if datatable:
@@ -326,7 +436,7 @@ def _from_example(huiqi: World, name: str, datatable=None) -> None:
     table="| 字段 | 值 |：字段写契约路径或中文名称",
 )
 def _new_profile(huiqi: World, datatable=None) -> None:
-    huiqi.profile = P.new_profile()
+    huiqi.start(P.new_profile())
     _apply_rows(huiqi, P.table_rows(datatable))
 
 
@@ -360,7 +470,9 @@ def _set_one(huiqi: World, field: str, value: str) -> None:
 def _unknown(huiqi: World, fields: str) -> None:
     profile = huiqi.need_profile()
     for f in _many(fields):
-        P.remove_field(profile, P.resolve_field(f, huiqi.last_year()))
+        path = P.resolve_field(f, huiqi.last_year())
+        P.remove_field(profile, path)
+        huiqi.wrote(path, f)
     huiqi.forget_result()
 
 
@@ -425,9 +537,7 @@ def _evaluate_all(huiqi: World) -> None:
 def _check_outcome(huiqi: World, outcome: str) -> None:
     want = V.outcome_key(outcome)
     r = huiqi.result()
-    assert r["outcome"] == want, (
-        f"结论应为「{V.outcome_word(want)}」，实为「{V.outcome_word(r['outcome'])}」\n{huiqi.describe(r)}"
-    )
+    assert r["outcome"] == want, f"结论应为「{V.outcome_word(want)}」，实为「{V.outcome_word(r['outcome'])}」"
 
 
 @define(
@@ -482,10 +592,8 @@ def _measure_project_outcome(huiqi: World, measure: str, project: str, outcome: 
     "画像不符合契约（如项目编号重复），评估被拒绝，说明中包含这段文字。",
 )
 def _refused(huiqi: World, text: str) -> None:
-    assert huiqi.rejected is not None, "评估没有被拒绝：" + (
-        "\n\n".join(huiqi.describe(r) for r in huiqi.response["results"]) if huiqi.response else ""
-    )
-    assert V.norm(text) in V.norm(str(huiqi.rejected)), f"拒绝的理由中没有 {text!r}：\n{huiqi.rejected}"
+    assert huiqi.rejected is not None, "评估没有被拒绝：画像通过了校验"
+    assert V.norm(text) in V.norm(str(huiqi.rejected)), f"拒绝的理由中没有「{text}」"
 
 
 # ---------------------------------------------------------------------- 那么: criteria
@@ -534,7 +642,20 @@ def _criterion(huiqi: World, name: str) -> dict:
     for c in r["criteria"]:
         if c.get("id") == cid:
             return c
-    raise AssertionError(f"结果中没有条件 {name!r}（{cid}）：\n{huiqi.describe(r)}")
+    raise AssertionError(f"结果中没有条件「{name}」（{cid}）")
+
+
+def _labels(r: dict, ids) -> str:
+    """Criteria named as the rule pack labels them: 科技人员占比（art11_4_tech_staff_ratio）."""
+    by_id = {c["id"]: c["label"] for c in r["criteria"] if "id" in c}
+    return "、".join(f"{by_id.get(i, i)}（{i}）" for i in ids)
+
+
+def _shown_value(display, value) -> str:
+    """A value as the result shows it (小型, 25%, 不低于（含） 10%), or 未知."""
+    if display:
+        return str(display)
+    return "未知" if value is None else str(value)
 
 
 def _ids(huiqi: World, names: str) -> list[str]:
@@ -552,7 +673,7 @@ def _unmet_include(huiqi: World, criteria: str) -> None:
     r = huiqi.result()
     unmet = {c["id"] for c in _criteria_with(r, "unmet")} | _unmet_groups(r)
     lacking = [i for i in _ids(huiqi, criteria) if i not in unmet]
-    assert not lacking, f"这些条件并非不满足：{lacking}\n{huiqi.describe(r)}"
+    assert not lacking, f"这些条件并非不满足：{_labels(r, lacking)}"
 
 
 @define(
@@ -565,7 +686,7 @@ def _unmet_exclude(huiqi: World, criteria: str) -> None:
     r = huiqi.result()
     unmet = {c["id"] for c in _criteria_with(r, "unmet")}
     wrong = [i for i in _ids(huiqi, criteria) if i in unmet]
-    assert not wrong, f"这些条件不满足：{wrong}\n{huiqi.describe(r)}"
+    assert not wrong, f"这些条件不满足：{_labels(r, wrong)}"
 
 
 @define(
@@ -581,7 +702,9 @@ def _unmet_only(huiqi: World, criteria: str) -> None:
     want = set()
     for i in _ids(huiqi, criteria):
         want |= _leaves_under(r, i) & unmet if i in _unmet_groups(r) else {i}
-    assert unmet == want, f"未满足的条件应为 {sorted(want)}，实为 {sorted(unmet)}\n{huiqi.describe(r)}"
+    assert unmet == want, (
+        f"未满足的条件应为：{_labels(r, sorted(want)) or '（无）'}\n实为：{_labels(r, sorted(unmet)) or '（无）'}"
+    )
 
 
 @define(
@@ -594,7 +717,7 @@ def _met_include(huiqi: World, criteria: str) -> None:
     r = huiqi.result()
     met = {c["id"] for c in r["criteria"] if c["status"] == "met"}
     lacking = [i for i in _ids(huiqi, criteria) if i not in met]
-    assert not lacking, f"这些条件并未满足：{lacking}\n{huiqi.describe(r)}"
+    assert not lacking, f"这些条件并未满足：{_labels(r, lacking)}"
 
 
 @define(
@@ -607,8 +730,7 @@ def _criterion_status(huiqi: World, criterion: str, status: str) -> None:
     c = _criterion(huiqi, criterion)
     want = V.status_key(status)
     assert c["status"] == want, (
-        f"条件「{c['label']}」应为「{V.status_word(want)}」，实为「{V.status_word(c['status'])}」："
-        f"{c.get('explanation', '')}"
+        f"条件「{c['label']}」应为「{V.status_word(want)}」，实为「{V.status_word(c['status'])}」"
     )
 
 
@@ -621,7 +743,8 @@ def _criterion_status(huiqi: World, criterion: str, status: str) -> None:
 def _criterion_actual(huiqi: World, criterion: str, value: str) -> None:
     c = _criterion(huiqi, criterion)
     assert V.same_value(value, c.get("actual"), c.get("actual_display")), (
-        f"条件「{c['label']}」的实际值为 {c.get('actual_display')!r}（{c.get('actual')!r}），不是 {value!r}"
+        f"条件「{c['label']}」的实际值为「{_shown_value(c.get('actual_display'), c.get('actual'))}」，"
+        f"场景写的是「{value}」"
     )
 
 
@@ -636,7 +759,7 @@ def _criterion_expected(huiqi: World, criterion: str, value: str) -> None:
     display = c.get("expected_display") or ""
     bare = display.split(" ", 1)[1] if " " in display else display
     assert V.same_value(value, c.get("expected"), display, bare), (
-        f"条件「{c['label']}」的要求为 {display!r}（{c.get('expected')!r}），不是 {value!r}"
+        f"条件「{c['label']}」的要求为「{_shown_value(display, c.get('expected'))}」，场景写的是「{value}」"
     )
 
 
@@ -655,7 +778,7 @@ def _criterion_gap(huiqi: World, criterion: str, value: str) -> None:
         points = V.as_number(gap) * 100
         candidates.append(points)
     assert V.same_value(value, *candidates), (
-        f"条件「{c['label']}」的差距为 {shown!r}（{gap!r}），不是 {value!r}"
+        f"条件「{c['label']}」的差距为「{shown or '（无差距）'}」，场景写的是「{value}」"
     )
 
 
@@ -671,6 +794,10 @@ def _missing_matches(huiqi: World, wanted: str, mf: dict) -> bool:
         return False
 
 
+def _missing_names(huiqi: World, r: dict) -> str:
+    return "、".join(explain.field_name(m["path"], huiqi.typed) for m in r["missing_facts"])
+
+
 @define(
     "那么",
     ['缺少的信息包括 "{facts...}"', '缺少信息 "{facts...}"'],
@@ -680,7 +807,9 @@ def _missing_matches(huiqi: World, wanted: str, mf: dict) -> bool:
 def _missing_include(huiqi: World, facts: str) -> None:
     r = huiqi.result()
     absent = [f for f in _many(facts) if not any(_missing_matches(huiqi, f, mf) for mf in r["missing_facts"])]
-    assert not absent, f"缺少的信息中没有 {absent}\n{huiqi.describe(r)}"
+    assert not absent, (
+        f"缺少的信息中没有：{'、'.join(absent)}（缺少的信息：{_missing_names(huiqi, r) or '无'}）"
+    )
 
 
 @define(
@@ -694,15 +823,13 @@ def _missing_only(huiqi: World, facts: str) -> None:
     wanted = _many(facts)
     _missing_include(huiqi, facts)
     extra = [mf for mf in r["missing_facts"] if not any(_missing_matches(huiqi, w, mf) for w in wanted)]
-    assert not extra, "还缺少：" + "、".join(f"{m['label']}（{m['path']}）" for m in extra)
+    assert not extra, "还缺少：" + "、".join(explain.field_name(m["path"], huiqi.typed) for m in extra)
 
 
 @define("那么", ["没有缺少的信息", "不缺少信息"], ["no fact is missing"], "结果不因缺少信息而无法判定。")
 def _nothing_missing(huiqi: World) -> None:
     r = huiqi.result()
-    assert not r["missing_facts"], "缺少：" + "、".join(
-        f"{m['label']}（{m['path']}）" for m in r["missing_facts"]
-    )
+    assert not r["missing_facts"], f"缺少：{_missing_names(huiqi, r)}"
 
 
 # ---------------------------------------------------------------------- 那么: benefit, stacking, scores
@@ -711,7 +838,7 @@ def _nothing_missing(huiqi: World) -> None:
 def _benefit(huiqi: World) -> dict:
     r = huiqi.result()
     b = r.get("benefit")
-    assert b, f"没有优惠（结论为「{V.outcome_word(r['outcome'])}」）\n{huiqi.describe(r)}"
+    assert b, f"没有优惠（结论为「{V.outcome_word(r['outcome'])}」）"
     return b
 
 
@@ -724,7 +851,7 @@ def _benefit(huiqi: World) -> dict:
 def _benefit_tier(huiqi: World, tier: str) -> None:
     b = _benefit(huiqi)
     assert V.same_value(tier, b.get("tier"), b.get("tier_label")), (
-        f"优惠档次为 {b.get('tier')!r}（{b.get('tier_label')}），不是 {tier!r}"
+        f"优惠档次为「{b.get('tier_label') or b.get('tier') or '无'}」（{b.get('tier')}），场景写的是「{tier}」"
     )
 
 
@@ -737,7 +864,7 @@ def _benefit_tier(huiqi: World, tier: str) -> None:
 def _benefit_amount(huiqi: World, amount: str) -> None:
     b = _benefit(huiqi)
     assert V.same_value(amount, b.get("amount"), b.get("amount_display")), (
-        f"优惠金额为 {b.get('amount_display') or b.get('amount')!r}，不是 {amount!r}（{b}）"
+        f"优惠金额为「{b.get('amount_display') or b.get('amount') or '无'}」，场景写的是「{amount}」"
     )
 
 
@@ -749,7 +876,9 @@ def _benefit_amount(huiqi: World, amount: str) -> None:
 )
 def _benefit_rate(huiqi: World, rate: str) -> None:
     b = _benefit(huiqi)
-    assert V.same_value(rate, b.get("rate")), f"优惠比例为 {b.get('rate')!r}，不是 {rate!r}（{b}）"
+    assert V.same_value(rate, b.get("rate")), (
+        f"优惠比例为「{explain.percent(b.get('rate')) or '无'}」，场景写的是「{rate}」"
+    )
 
 
 @define(
@@ -764,7 +893,7 @@ def _benefit_any(huiqi: World, value: str) -> None:
         value, b.get("tier"), b.get("tier_label"), b.get("amount"), b.get("amount_display"), b.get("rate")
     ):
         return
-    assert V.norm(value) in V.norm(b.get("description") or ""), f"优惠中没有 {value!r}：{b}"
+    assert V.norm(value) in V.norm(b.get("description") or ""), f"优惠中没有「{value}」"
 
 
 @define(
@@ -775,14 +904,14 @@ def _benefit_any(huiqi: World, value: str) -> None:
 )
 def _benefit_key(huiqi: World, key: str, value: str) -> None:
     b = _benefit(huiqi)
-    assert key in b, f"优惠中没有 {key!r} 一项：{b}"
-    assert V.same_value(value, b[key]), f"优惠的 {key} 为 {b[key]!r}，不是 {value!r}"
+    assert key in b, f"优惠中没有「{key}」一项；有：{'、'.join(b)}"
+    assert V.same_value(value, b[key]), f"优惠的「{key}」为「{b[key]}」，场景写的是「{value}」"
 
 
 @define("那么", ["没有优惠", "不享受优惠"], ["there is no benefit"], "结论不是符合，不给出优惠。")
 def _no_benefit(huiqi: World) -> None:
     r = huiqi.result()
-    assert not r.get("benefit"), f"有优惠：{r.get('benefit')}"
+    assert not r.get("benefit"), f"有优惠：{explain.benefit_words(r['benefit'])}"
 
 
 @define(
@@ -793,7 +922,11 @@ def _no_benefit(huiqi: World) -> None:
 )
 def _benefit_provisional(huiqi: World) -> None:
     b = _benefit(huiqi)
-    assert b.get("provisional") is True, f"优惠并非暂定参数：{b}"
+    assert b.get("provisional") is True, "优惠并非暂定参数"
+
+
+def _titles(ids) -> str:
+    return "、".join(f"{V.measure(i).title.zh}（{i}）" for i in ids or ())
 
 
 @define(
@@ -807,7 +940,9 @@ def _not_stackable(huiqi: World, measures: str) -> None:
     lacking = [
         m for m in (V.measure_id(x) for x in _many(measures)) if m not in r.get("not_stackable_with", [])
     ]
-    assert not lacking, f"不可叠加的措施为 {r.get('not_stackable_with')}，其中没有 {lacking}"
+    assert not lacking, (
+        f"不可叠加的措施中没有：{_titles(lacking)}（不可叠加的措施：{_titles(r.get('not_stackable_with')) or '无'}）"
+    )
 
 
 @define(
@@ -818,7 +953,7 @@ def _not_stackable(huiqi: World, measures: str) -> None:
 )
 def _stackable(huiqi: World) -> None:
     r = huiqi.result()
-    assert not r.get("not_stackable_with"), f"不可叠加的措施：{r.get('not_stackable_with')}"
+    assert not r.get("not_stackable_with"), f"不可叠加的措施：{_titles(r['not_stackable_with'])}"
 
 
 @define(
@@ -857,7 +992,9 @@ def _score(huiqi: World, score: str, points: str) -> None:
 def _remedy(huiqi: World, text: str) -> None:
     r = huiqi.result()
     remedies = [c["remedy"] for c in r["criteria"] if c.get("remedy")]
-    assert any(V.norm(text) in V.norm(t) for t in remedies), f"改进建议中没有 {text!r}：{remedies}"
+    assert any(V.norm(text) in V.norm(t) for t in remedies), f"改进建议中没有「{text}」；改进建议：" + (
+        "；".join(remedies) or "无"
+    )
 
 
 @define(
@@ -869,4 +1006,4 @@ def _remedy(huiqi: World, text: str) -> None:
 def _explanation(huiqi: World, text: str) -> None:
     r = huiqi.result()
     texts = [r.get("explanation") or ""] + [c.get("explanation") or "" for c in r["criteria"]]
-    assert any(V.norm(text) in V.norm(t) for t in texts), f"说明中没有 {text!r}：\n{huiqi.describe(r)}"
+    assert any(V.norm(text) in V.norm(t) for t in texts), f"说明中没有「{text}」"

@@ -3,16 +3,14 @@ English scenarios running end to end, and a sentence that matches no step failin
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from features.support import registry as R
+from features.support import sandbox
 from features.support.profiles import field_catalogue, resolve_field, set_field
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,12 +71,9 @@ def test_fields_by_path_or_chinese_label():
 
 
 def test_english_scenarios_run_and_an_unknown_sentence_lists_the_steps(tmp_path):
-    """A feature in English with the same steps, and a step that exists nowhere, in a pytest of their own."""
-    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n", encoding="utf-8")
-    (tmp_path / "conftest.py").write_text("from features.conftest import *  # noqa: F403\n", encoding="utf-8")
-    (tmp_path / "test_en.py").write_text(
-        'from pytest_bdd import scenarios\n\nscenarios("en.feature")\n', encoding="utf-8"
-    )
+    """A feature in English with the same steps, and a step that exists nowhere, in a pytest of their own
+    (the conftest collects the .feature file itself, as it does under features/)."""
+    sandbox.prepare(tmp_path)
     (tmp_path / "en.feature").write_text(
         textwrap.dedent(
             """\
@@ -112,27 +107,16 @@ def test_english_scenarios_run_and_an_unknown_sentence_lists_the_steps(tmp_path)
         ),
         encoding="utf-8",
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    env.pop("HUIQI_API_URL", None)
-    done = subprocess.run(
+    out = sandbox.run_pytest(
         [
-            sys.executable,
-            "-m",
-            "pytest",
             str(tmp_path),
             "--rootdir",
             str(tmp_path),
             "-q",
             f"--huiqi-coverage-record={tmp_path / 'record.json'}",
         ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+        tmp_path,
     )
-    out = done.stdout + done.stderr
     assert "1 failed, 3 passed" in out, out
     assert '没有与这一步对应的步骤定义 / no step matches: Then the verdict is "yes"' in out, out
     for sd in R.STEPS:  # the message lists every step, in both languages

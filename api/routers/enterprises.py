@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 
-from engine.profile import Profile
+from engine import Options, Profile
 
 from ..config import get_settings
 from ..deps import EngineDep, PageDep, PrincipalDep, QueryLang, SessionDep, stored_evaluation_quota, use_lang
@@ -106,6 +106,7 @@ def evaluate_stored_profile(
     lang = use_lang(request, body.lang, lang)
     row = profiles.get_version(db, principal, credit_code, body.version)
     profile = Profile.model_validate(row.profile)
-    result = evaluation_service.run(engine, profile, body.as_of, body.measures, lang, body.detail)
-    ev = evaluation_service.store(db, principal, profile, result, body.measures, body.detail, row.version)
-    return engine_json(evaluation_service.public(result, ev), 201, {"Location": f"/v1/evaluations/{ev.id}"})
+    evaluation = evaluation_service.evaluate(engine, profile, body.as_of, body.measures)
+    ev = evaluation_service.store(db, principal, profile, evaluation, engine, lang, body.measures, row.version)
+    answer = engine.render(evaluation, Options(body.detail, lang))
+    return engine_json(evaluation_service.public(answer, ev), 201, {"Location": f"/v1/evaluations/{ev.id}"})

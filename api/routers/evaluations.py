@@ -1,13 +1,16 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from engine import Options
+
 from ..config import get_settings
 from ..deps import (
     EngineDep,
+    EngineForDep,
     OptionalPrincipalDep,
     PageDep,
     PrincipalDep,
@@ -36,6 +39,10 @@ router = APIRouter(route_class=CheckedJSONRoute, prefix="/evaluations", tags=["e
 
 _EXAMPLES = get_settings().examples_dir
 EvaluationId = Annotated[str, Path(min_length=1, max_length=64, description="评估编号 / evaluation id")]
+DetailQuery = Annotated[
+    Literal["verdict", "full"],
+    Query(description="verdict：裁决（默认）；full：完整说明 / verdict (default) or the full explanation"),
+]
 
 
 @router.post(
@@ -62,15 +69,17 @@ async def create_evaluation(
     lang = use_lang(request, body.lang, lang)
     if principal is not None:
         access.ensure_can_evaluate_for(principal, body.profile.credit_code)
-    # The evaluation is CPU work of a few milliseconds: it runs on the event loop itself. Handing it
-    # to a thread would only add a hop and a GIL hand-over; storing it (I/O) does go to a thread.
-    result = service.run(engine, body.profile, body.as_of, body.measures, lang, body.detail)
+    # The evaluation is CPU work of a fraction of a millisecond: it runs on the event loop itself.
+    # Handing it to a thread would only add a hop and a GIL hand-over; storing it (I/O) does go to
+    # a thread. The verdicts are computed; words beyond the summaries only for "detail": "full".
+    evaluation = service.evaluate(engine, body.profile, body.as_of, body.measures)
+    answer = engine.render(evaluation, Options(body.detail, lang))
     if principal is None:
-        return engine_json(service.public(result))
+        return engine_json(service.public(answer))
     ev = await run_in_threadpool(
-        service.store_in_new_session, sessions, principal, body.profile, result, body.measures, body.detail
+        service.store_in_new_session, sessions, principal, body.profile, evaluation, engine, lang, body.measures
     )
-    return engine_json(service.public(result, ev), 201, {"Location": f"/v1/evaluations/{ev.id}"})
+    return engine_json(service.public(answer, ev), 201, {"Location": f"/v1/evaluations/{ev.id}"})
 
 
 @router.get("", response_model=Page[EvaluationSummary], summary="已保存的评估 / stored evaluations")
@@ -113,10 +122,24 @@ def what_if(
     response_model_exclude_unset=True,
     summary="一次已保存的评估 / a stored evaluation",
 )
-def get_evaluation(evaluation_id: EvaluationId, db: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
-    """结果按保存时的语言返回，并附评估时的输入快照。/ As stored, with the input snapshot."""
+def get_evaluation(
+    evaluation_id: EvaluationId,
+    request: Request,
+    db: SessionDep,
+    engine_for: EngineForDep,
+    principal: PrincipalDep,
+    detail: DetailQuery = "verdict",
+    lang: QueryLang = None,
+) -> Response:
+    """默认返回保存的裁决（保存时的语言），附评估时的输入快照；``detail=full`` 时用保存的输入和同一规则包重新评估、
+    核对裁决一致后，生成完整说明（可用 ``lang`` 指定语言）。
+
+    The stored verdicts (in the language they were stored in) with the input snapshot; with
+    ``detail=full`` the full explanation, written when read: the stored input evaluated again with
+    the same rule pack, checked against the stored verdicts, worded in ``lang``."""
     ev = service.get_visible(db, principal, evaluation_id)
-    return service.record(db, ev)
+    chosen = use_lang(request, lang) if lang or "accept-language" in request.headers else ev.lang
+    return engine_json(service.record(db, ev, service.rendered(engine_for, ev, detail, chosen)))
 
 
 @router.post(
@@ -131,6 +154,7 @@ def replay_evaluation(
     db: SessionDep,
     engine: EngineDep,
     principal: PrincipalDep,
+    detail: DetailQuery = "verdict",
     lang: QueryLang = None,
 ) -> dict[str, Any]:
     """用保存的输入与评估日期，按当前规则包重新评估，逐项列出变化（结论、条件、待遇）。不改动原记录。
@@ -139,5 +163,5 @@ def replay_evaluation(
     measure and subject. The stored evaluation is left as it was."""
     ev = service.get_visible(db, principal, evaluation_id)
     return service.replay(
-        engine, ev, use_lang(request, lang) if lang or "accept-language" in request.headers else None
+        engine, ev, use_lang(request, lang) if lang or "accept-language" in request.headers else None, detail
     )

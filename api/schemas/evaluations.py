@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from engine.profile import Day, Profile
+from engine import Day, Profile
 
 from .common import CriterionStatus, Lang, Open, Outcome
 
@@ -41,9 +41,11 @@ class EvaluationOptions(BaseModel):
     lang: Lang | None = Field(
         default=None, description="说明文字的语言，zh（默认）或 en / language of the explanations"
     )
-    detail: Literal["full", "compact"] = Field(
-        default="full",
-        description="compact：只保留未满足的条件，不含原文 / only the criteria not met, without quotes",
+    detail: Literal["verdict", "full"] = Field(
+        default="verdict",
+        description="verdict（默认）：每项结果的裁决（各条件状态、是否决定结论、实际值与要求值）和一句话摘要；"
+        "full：完整说明（标签、原文、差距、补足所需、计算过程、改进建议）"
+        " / verdict (default): each result's verdict and a one-line summary; full: the full explanation",
     )
 
 
@@ -120,6 +122,51 @@ class RankedMissingFact(MissingFactRef):
     measures: list[str]
 
 
+class NodeVerdict(Open):
+    """一个条件或条件组的裁决 / the verdict on one criterion or group (by its id in the catalogue)."""
+
+    id: str
+    status: CriterionStatus
+    decisive: bool | None = Field(
+        default=None, description="为 true 时：其状态是结论的理由；缺省即 false / true: a reason for the outcome"
+    )
+    moot: bool | None = Field(
+        default=None, description="为 true 时：不影响结论；缺省即 false / true: it cannot change the outcome"
+    )
+    actual: Any = Field(
+        default=None,
+        description="条件的实际值（数值为十进制字符串，日期 ISO，未知为 null；条件组没有）/ the fact's value",
+    )
+    expected: Any = Field(default=None, description="适用的要求值 / the threshold that applies")
+    gap: str | None = Field(default=None, description="未满足的数值条件差多少 / how far, when unmet")
+
+
+class BenefitFigures(Open):
+    kind: str
+    unit: str | None = None
+    amount: str | None = None
+    rate: str | None = None
+    tier: str | None = None
+    provisional: bool = False
+
+
+class VerdictResult(Open):
+    """一项措施对一个对象的裁决（默认回答）/ one measure's verdict on one subject (the default answer).
+    条件的名称、原文与建议见 GET /v1/measures/{id} / labels, quotes and remedies: the catalogue."""
+
+    measure_id: str
+    subject: Subject
+    outcome: Outcome
+    summary: str = Field(description="一句话摘要 / one-line summary in the requested language")
+    reason: str | None = Field(default=None, description="不适用的原因 / why not applicable")
+    criteria: list[NodeVerdict]
+    missing_facts: list[str] = Field(description="缺少的画像字段路径 / the profile paths missing")
+    benefit: BenefitFigures | None = None
+    not_stackable_with: list[str] = []
+    as_of: str
+    rule_pack_version: str
+
+
 class MeasureResult(Open):
     measure_id: str
     title: str | None = None
@@ -142,7 +189,9 @@ class EvaluationResult(Open):
     rule_pack_version: str
     backend: str
     lang: Lang
-    results: list[MeasureResult]
+    results: list[VerdictResult | MeasureResult] = Field(
+        description="detail=verdict：裁决；detail=full：完整说明 / verdicts, or full explanations"
+    )
     missing_facts: list[RankedMissingFact] = Field(
         description="待补充的信息，影响结论最多的在前 / missing facts, most decisive first"
     )

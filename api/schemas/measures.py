@@ -35,6 +35,8 @@ class Parameter(Open):
 
 
 class CatalogueCriterion(Open):
+    """一个条件或条件组的固定文字，按编号 / the static texts of one criterion or group, by id."""
+
     id: str
     kind: str = Field(description="all / any / not / criterion")
     parent: str | None = None
@@ -42,6 +44,17 @@ class CatalogueCriterion(Open):
     label: str | None = None
     clause: str | None = None
     quote: str | None = None
+    op: str | None = None
+    op_label: str | None = Field(default=None, description="运算符的说法（如“不低于（含）”）/ the operator in words")
+    unit: str | None = None
+    unit_label: str | None = None
+    remedy: str | None = None
+    interpretation: str | None = None
+
+
+class Words(Open):
+    outcomes: dict[str, str] = Field(description="结论代码的说法 / outcome codes in words")
+    statuses: dict[str, str] = Field(description="状态代码的说法 / status codes in words")
 
 
 class MeasurePublic(Open):
@@ -58,6 +71,7 @@ class MeasurePublic(Open):
     criteria: list[CatalogueCriterion]
     benefit: dict[str, Any] | None = None
     parameters: dict[str, Parameter]
+    words: Words | None = None
     excludes: list[str] = []
 
 

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from engine.profile import CREDIT_CODE_CHARSET, credit_code_check_char
+from engine import CREDIT_CODE_CHARSET, credit_code_check_char
 
 Role = Literal["admin", "reviewer", "enterprise"]
 

@@ -19,9 +19,9 @@ from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from engine import Engine
-from engine.i18n import OUTCOMES, pick
 from engine.schema import Group
 from engine.tabular import TableError, check_xlsx_archive, detect_format
+from engine.vocabulary import OUTCOMES, pick
 
 from .. import audit
 from ..db import take_write_gate, utcnow
@@ -294,14 +294,13 @@ def create_impact_run(
 
 
 def _override_reason(e: Exception) -> tuple[str, str]:
-    """Why an override was refused, in words for people: the compiler's own message when it is
-    one (an unknown parameter, a threshold too large to compare), never a library's internals."""
+    """Why an override was refused, in words for people: the engine's own message when it is one
+    (an unknown parameter, a value the parameter cannot take), never a library's internals."""
     from pydantic import ValidationError
 
-    from engine.compile import CompileError
-    from engine.errors import errors_of
+    from engine import HuiqiError, errors_of
 
-    if isinstance(e, CompileError):
+    if isinstance(e, HuiqiError):
         return str(e)[:300], str(e)[:300]
     if isinstance(e, ValidationError):
         zh = "；".join(f"{x['field']}：{x['message']}" for x in errors_of(e, "zh"))

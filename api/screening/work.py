@@ -24,7 +24,7 @@ from sqlalchemy import Engine as DbEngine
 from sqlalchemy import and_, create_engine, event, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from engine import Engine
+from engine import Engine, Options, path_label
 
 from .. import audit
 from ..db import json_dumps, utcnow
@@ -298,8 +298,6 @@ def _path(m: Any) -> str:
 def _missing_label(m: Any, lang: str) -> str:
     if isinstance(m, dict) and m.get("label"):
         return m["label"]
-    from engine.i18n import path_label
-
     return path_label(_path(m), lang)
 
 
@@ -324,8 +322,8 @@ def evaluate_chunk(db: DbEngine, engine: Engine, c: Claim) -> tuple[list[dict[st
     failures: dict[int, dict] = {}
     for row in rows:
         try:
-            result = engine.evaluate(
-                row.profile, row.as_of or c.as_of, c.measures, c.lang, overrides=c.overrides, detail="compact"
+            result = engine.answer(
+                row.profile, row.as_of or c.as_of, c.measures, Options("compact", c.lang), overrides=c.overrides
             )
         except Exception as e:  # noqa: BLE001 - one row that breaks the engine must not stop the run
             log.exception("row %s of run %s failed to evaluate", row.row_no, c.run_id)

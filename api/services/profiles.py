@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.profile import Profile
+from engine import Profile
 
 from .. import audit
 from ..models import ProfileVersion, User

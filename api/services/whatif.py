@@ -14,14 +14,12 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from engine import Engine
-from engine.errors import errors_of
-from engine.profile import Profile
+from engine import VERDICT, Engine, Options, Profile, errors_of
 
 from ..problems import ApiProblem
 from ..schemas.evaluations import Change
 from .compare import compare
-from .evaluations import run
+from .evaluations import evaluate, labels
 
 _SEGMENT = re.compile(r"^([a-z_]+)(?:\[([^\[\]]+)\])?$")
 
@@ -199,13 +197,14 @@ def what_if(
     lang: str,
 ) -> dict[str, Any]:
     changed, applied = apply_changes(profile, changes)
-    before = run(engine, profile, as_of, measures, lang)
-    after = run(engine, changed, before["as_of"], measures, lang)
-    outcomes = compare(before, after, include_unchanged=True)
+    first = evaluate(engine, profile, as_of, measures)
+    second = evaluate(engine, changed, first.as_of, measures)
+    options = Options(VERDICT.detail, lang)  # type: ignore[arg-type]
+    outcomes = compare(engine.render(first, options), engine.render(second, options), labels(engine, lang), True)
     return {
         "credit_code": profile.credit_code,
-        "as_of": before["as_of"],
-        "rule_pack_version": after["rule_pack_version"],
+        "as_of": first.as_of,
+        "rule_pack_version": second.rule_pack_version,
         "lang": lang,
         "changes": applied,
         "flips": [o for o in outcomes if o["outcome_changed"]],

@@ -15,8 +15,6 @@ import threading
 from typing import Any
 
 from engine import Engine
-from engine.facts import FISCAL_FIELDS
-from engine.i18n import ENUM_LABELS, PROFILE_LABELS, PROJECT_LABELS, UNITS
 from engine.profile import (
     Ownership,
     ProjectCategory,
@@ -25,6 +23,7 @@ from engine.profile import (
     TechField,
     enum_values,
 )
+from engine.vocabulary import ENUM_LABELS, FIELD_LABELS, FISCAL_FIELDS, PROJECT_LABELS, UNITS
 
 # group id → (zh, en); the order is the order of the form
 GROUPS: dict[str, tuple[str, str]] = {
@@ -46,9 +45,8 @@ _ENUMS = {  # the contract's values (engine/profile.py)
     "projects.level": enum_values(ProjectLevel),
 }
 
-_EXTRA_LABELS = {
-    "certifications.hte.certificate_no": ("高新技术企业证书编号", "high-tech certificate number"),
-    "certifications.tsme.registration_no": ("科技型中小企业入库登记编号", "TSME registration number"),
+# the form says more than a field's label where a person filling it in needs it
+_FORM_LABELS = {
     "innovation_score": ("创新能力评价得分（自评，0–100）", "innovation score (self-assessed, 0–100)"),
     "projects.id": ("项目编号", "project id"),
 }
@@ -65,14 +63,14 @@ _HINTS = {
 
 
 def _label(path: str) -> tuple[str, str]:
-    if path in _EXTRA_LABELS:
-        return _EXTRA_LABELS[path]
+    if path in _FORM_LABELS:
+        return _FORM_LABELS[path]
     if path.startswith("fiscal_years."):
         _, _, zh, en = FISCAL_FIELDS[path.split(".", 1)[1]]
         return zh, en
     if path.startswith("projects."):
         return PROJECT_LABELS.get(path.split(".", 1)[1], (path, path))
-    return PROFILE_LABELS.get(path, (path, path))
+    return FIELD_LABELS.get(path, (path, path))
 
 
 def _field(
@@ -201,7 +199,7 @@ def needed_fields(engine: Engine, as_of: dt.date | None = None) -> dict[str, lis
     needs: dict[str, set[str]] = {mid: set(ALWAYS) for mid in engine.pack.measures}
     depends: dict[str, set[str]] = {mid: set() for mid in engine.pack.measures}
     for probe in probes:
-        for r in engine.evaluate(probe, as_of=as_of)["results"]:
+        for r in engine.explain(probe, as_of=as_of)["results"]:
             mid = r["measure_id"]
             if r["subject"]["kind"] == "project":
                 needs[mid].add("projects.id")

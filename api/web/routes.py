@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from engine.catalogue import catalogue
-from engine.i18n import ENUM_LABELS, OP_WORDS_ZH_EN, UNITS
-from engine.i18n import show as show_value
+from engine.vocabulary import ENUM_LABELS, OP_WORDS, UNITS
+from engine.vocabulary import show as show_value
 
 from ..i18n import parse_accept_language
 from . import form
@@ -94,7 +94,7 @@ def _parameter_now(param: dict[str, Any], today: dt.date) -> dict[str, Any] | No
 
 def _requirement(row: dict[str, Any], params: dict[str, Any], lang: str, today: dt.date) -> str:
     """How a criterion reads: 不低于（含） 10% — the operator's legal wording and the value in force."""
-    op_words = OP_WORDS_ZH_EN.get(row["op"], (row["op"], row["op"]))
+    op_words = OP_WORDS.get(row["op"], (row["op"], row["op"]))
     words = op_words[1] if lang == "en" else op_words[0]
     if row["op"] == "manual":
         return words

@@ -1,7 +1,10 @@
 """Where a scenario's evaluation runs: the engine in process, the HTTP service, or the FastAPI app in process.
 
-All three return the contract's result dict (``engine.evaluate`` ≡ ``POST /v1/evaluations``), so the
-same feature files hold both the engine and the service to the policy.
+All three return the full explanation (``Engine.answer`` with ``detail="full"`` ≡ ``POST
+/v1/evaluations`` with ``"detail": "full"``), so the same feature files hold both the engine and the
+service to the policy: the steps and the failure messages read its fields (label, status, actual and
+expected values, gap, formula, band, decisive, moot, benefit, missing facts), which the default
+answer, the verdict, does not carry.
 """
 
 from __future__ import annotations
@@ -11,9 +14,20 @@ import os
 import warnings
 from typing import Any, Protocol
 
+# the explanation the features read; the engine's and the service's default may be leaner
+DETAIL = "full"
+
 
 class ProfileRejected(AssertionError):
-    """The engine or the service refused the profile (it breaks the contract)."""
+    """The engine or the service refused the profile (it breaks the contract).
+
+    ``problem`` is the RFC 9457 body (``errors``: field and message each), which the failure message
+    words in the officer's terms (features/support/explain.py).
+    """
+
+    def __init__(self, problem: Any) -> None:
+        self.problem = problem
+        super().__init__(_problem_text(problem))
 
 
 class EvaluationFailed(AssertionError):
@@ -40,14 +54,12 @@ class EngineClient:
         self.name = f"engine ({self.engine.backend.name})"
 
     def evaluate(self, profile: dict, as_of: str, measures: list[str] | None, lang: str) -> dict[str, Any]:
-        from pydantic import ValidationError
-
-        from engine.errors import problem_from_validation
+        from engine import InvalidProfile, Options
 
         try:
-            return self.engine.evaluate(profile, as_of, measures, lang)
-        except ValidationError as e:
-            raise ProfileRejected(_problem_text(problem_from_validation(e, lang))) from None
+            return self.engine.answer(profile, as_of, measures, Options(DETAIL, lang))
+        except InvalidProfile as e:
+            raise ProfileRejected(e.problem(lang)) from None
         except Exception as e:  # reported as the step's failure; --tb=long shows the traceback
             raise EvaluationFailed(f"引擎出错 / the engine raised {type(e).__name__}: {e}") from e
 
@@ -81,7 +93,7 @@ class HttpClient:
             self.name = f"api ({target})"
 
     def evaluate(self, profile: dict, as_of: str, measures: list[str] | None, lang: str) -> dict[str, Any]:
-        body: dict[str, Any] = {"profile": profile, "as_of": as_of, "lang": lang}
+        body: dict[str, Any] = {"profile": profile, "as_of": as_of, "lang": lang, "detail": DETAIL}
         if measures:
             body["measures"] = measures
         response = self.http.post("/v1/evaluations", json=body, headers=self.headers)
@@ -90,7 +102,7 @@ class HttpClient:
                 problem = response.json()
             except ValueError:
                 problem = {"title": response.text}
-            raise ProfileRejected(_problem_text(problem))
+            raise ProfileRejected(problem)
         if response.status_code not in (200, 201):  # 201: stored, when a key is sent
             raise EvaluationFailed(
                 f"POST /v1/evaluations 返回 HTTP {response.status_code}：{response.text[:2000]}"
@@ -140,7 +152,17 @@ class ServedClient(HttpClient):
             HUIQI_SCREENING_AUTOSTART="false",  # the features need no background screening workers
         )
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -149,7 +171,9 @@ class ServedClient(HttpClient):
         deadline = time.monotonic() + 60
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"the service did not start: {self.proc.stderr.read().decode(errors='replace')[-2000:]}")
+                raise RuntimeError(
+                    f"the service did not start: {self.proc.stderr.read().decode(errors='replace')[-2000:]}"
+                )
             try:
                 if httpx.get(base + "/healthz", timeout=1).status_code == 200:
                     break

@@ -26,11 +26,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from engine.facts import FISCAL_FIELDS, SPECS
-from engine.i18n import ENUM_LABELS, PROFILE_LABELS, PROJECT_LABELS
+from engine.facts import SPECS
 from engine.profile import Profile, credit_code_check_char
+from engine.vocabulary import ENUM_LABELS, FIELD_LABELS, FISCAL_FIELDS, PROJECT_LABELS
 
-from .vocab import ScenarioError, norm
+from .vocab import ScenarioError, nearest, norm
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_DIRS = (ROOT / "features" / "examples", ROOT / "tests" / "examples")
@@ -71,6 +71,19 @@ FISCAL_ALIASES = {
     "科技人员数量": "tech_staff",
     "成本费用": "cost_and_expense",
     "总资产": "total_assets",
+}
+# Other names officers use for the enterprise's own fields (the engine's labels come first); some
+# are the engine's former labels, kept so that scenarios written with them still read.
+FIELD_ALIASES = {
+    "居民企业（境内注册）": "resident_enterprise",
+    "prohibited or restricted products": "prohibited_category",
+    "innovation capability score": "innovation_score",
+    "近一年发生重大安全、重大质量事故": "compliance.major_safety_quality_incident_within_1y",
+    "major safety or quality incident within a year": "compliance.major_safety_quality_incident_within_1y",
+    "近一年发生严重环境违法行为": "compliance.serious_environmental_violation_within_1y",
+    "存在严重科研失信行为": "compliance.serious_research_misconduct",
+    "最高研发机构级别": "honors.rd_institution_level",
+    "highest R&D institution level": "honors.rd_institution_level",
 }
 LAST_YEAR_WORDS = ("上一年度", "上年度", "上一年", "上年", "最近一年", "近一年", "last_year.")
 
@@ -163,7 +176,9 @@ def _fixed_labels() -> dict[str, str]:
         if is_contract_path(path):
             table.setdefault(norm(spec.zh), path)
             table.setdefault(norm(spec.en), path)
-    for path, (zh, en) in PROFILE_LABELS.items():
+    for alias, path in FIELD_ALIASES.items():
+        table[norm(alias)] = path
+    for path, (zh, en) in FIELD_LABELS.items():
         table[norm(zh)] = path
         table[norm(en)] = path
     return table
@@ -188,6 +203,7 @@ def project_labels() -> dict[str, str]:
 
 _YEAR_LABEL = re.compile(r"^(?P<year>\d{4})年(?:度)?(?P<rest>.+)$")
 _PROJECT_LABEL = re.compile(r"^项目[\"“「]?(?P<id>[^\"”」的]+)[\"”」]?的(?P<rest>[^\"”」]+)$")
+_FISCAL_PATH = re.compile(r"^fiscal_years\[(?P<year>[^\]]*)\]\.(?P<rest>.*)$")
 
 
 def resolve_field(text: str, last_year: int | None) -> str:
@@ -215,16 +231,55 @@ def resolve_field(text: str, last_year: int | None) -> str:
         name = project_labels().get(norm(m["rest"]))
         if name:
             return f"projects[{m['id']}].{name}" if name != "id" else f"projects[{m['id']}]"
-    raise ScenarioError(
-        f"不认识的字段 {text!r}。可以写契约中的字段路径（如 fiscal_years[2024].sales_revenue、"
-        f"projects[P1].category、ip.core_ip_owned），或中文名称（如 2024年度销售收入、上一年度科技人员数、"
-        f"项目 P1 的项目类别、创新能力评价得分）。完整清单见 docs/writing-scenarios.md。"
+    raise ScenarioError(unknown_field_message(text))
+
+
+def unknown_field_message(text: str, project: str | None = None) -> str:
+    """What an officer reads for a field name no table knows: the closest known names first."""
+    close = closest_fields(text, project)
+    if project is None and norm(text) in _fiscal_labels():
+        lead = (
+            f"「{text}」是年度数据，须写明年份：如 2024年度{text}，或 上一年度{text}"
+            "（评估日期所在年份的前一年）。"
+        )
+    else:
+        lead = f"不认识的字段「{text}」。" + (f"是不是：{'、'.join(close)}？" if close else "")
+    return (
+        lead
+        + "字段可以写中文名称（如 2024年度销售收入、上一年度科技人员数、项目 P1 的项目类别、创新能力评价得分），"
+        "也可以写契约中的字段路径（如 fiscal_years[2024].sales_revenue、projects[P1].category）；"
+        "完整清单见 docs/writing-scenarios.md 第四节。"
     )
+
+
+def closest_fields(text: str, project: str | None = None, n: int = 3) -> list[str]:
+    """The known field names nearest to a misspelt one, written the way the officer wrote theirs."""
+    raw = unicodedata.normalize("NFKC", text).strip()
+    compact = raw.replace(" ", "")
+    names: list[str] = []
+    fiscal_names = [zh for _, _, zh, _ in FISCAL_FIELDS.values()] + list(FISCAL_ALIASES) + ["财务数据"]
+    if project is not None:  # a project's own table: 项目类别, 涉及新增用地 …
+        names += [zh for zh, _ in PROJECT_LABELS.values()]
+    elif (m := _YEAR_LABEL.match(compact)) is not None:
+        names += [f"{m['year']}年度{n}" for n in fiscal_names]
+    elif (m := _FISCAL_PATH.match(compact)) is not None:
+        names += [f"fiscal_years[{m['year']}].{n}" for n in FISCAL_FIELDS]
+    elif (m := _PROJECT_LABEL.match(compact)) is not None:
+        names += [f"项目 {m['id']} 的{zh}" for zh, _ in PROJECT_LABELS.values()]
+    else:
+        word = next((w for w in LAST_YEAR_WORDS if compact.startswith(w)), None)
+        if word is not None:
+            names += [f"{word}{n}" for n in fiscal_names]
+        names += [zh for zh, _ in FIELD_LABELS.values()]
+        names += [path for path in FIELD_LABELS if is_contract_path(path)]
+        names += [spec.zh for path, spec in SPECS.items() if is_contract_path(path)]
+    by_key = {norm(name): name for name in dict.fromkeys(names)}
+    return [by_key[k] for k in nearest(norm(compact), list(by_key), n)]
 
 
 def field_catalogue() -> list[tuple[str, str]]:
     """(path, Chinese label) of every field a scenario can set, for the guide and error messages."""
-    rows = [(path, zh) for path, (zh, _) in PROFILE_LABELS.items() if is_contract_path(path)]
+    rows = [(path, zh) for path, (zh, _) in FIELD_LABELS.items() if is_contract_path(path)]
     seen = {p for p, _ in rows}
     for path, spec in SPECS.items():
         if is_contract_path(path) and path not in seen and "." not in path:
@@ -256,12 +311,87 @@ def _enum_value(tp: type[enum.Enum], text: str) -> str:
     raise ScenarioError(f"{text!r} 不是可选值之一：{choices}")
 
 
-_UNIT_TAIL = re.compile(r"\s*(万元|亩|人|项|分|年)$")
+# Money is 万元 in the contract; an officer copies figures as the documents state them. Each unit
+# is an exact power of ten, so that 0.45亿元 is 4500 and 45000000元 is 4500 with no float on the way.
+MONEY_UNITS = {
+    "元": Decimal("0.0001"),
+    "千元": Decimal("0.1"),
+    "万元": Decimal(1),
+    "百万元": Decimal(100),
+    "千万元": Decimal(1000),
+    "亿元": Decimal(10000),
+}
+# the unit word each other kind of number may carry: 120人, 3项, 71分, 30亩, 2025年
+UNIT_WORDS = {
+    "people": ("人", "名"),
+    "count": ("项", "件", "个"),
+    "points": ("分",),
+    "mu": ("亩",),
+    "year": ("年", "年度"),
+}
+_NUMBER = re.compile(r"^[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_MONEY = re.compile(
+    r"^(?P<number>.*?)(?P<unit>" + "|".join(sorted(MONEY_UNITS, key=len, reverse=True)) + r")?$"
+)
+EXAMPLE_OF = {
+    "wan_yuan": "以万元填写，如 4500（也可写 4,500、4500万元、0.45亿元、45000000元）",
+    "people": "应为整数（人），如 120 或 120人",
+    "count": "应为整数（项），如 3",
+    "year": "应为年份，如 2025",
+    "points": "应为数值（分），如 71",
+    "mu": "以亩填写，如 30",
+}
 
 
-def convert(path: str, text: str) -> Any:
-    """The JSON value for a field from what a scenario wrote. Raises ScenarioError if it cannot be one."""
+def field_unit(path: str) -> str | None:
+    """The unit of a contract field (wan_yuan, people, count, points, mu …), from the engine's fact table."""
+    segments = parse_path(path)
+    name = segments[-1][0]
+    if segments[0][0] == "fiscal_years" and name in FISCAL_FIELDS:
+        return FISCAL_FIELDS[name][1]
+    if segments[0][0] == "projects":
+        spec = SPECS.get(f"project.{name}")
+        return spec.unit if spec else None
+    if name == "year":
+        return "year"
+    spec = SPECS.get(".".join(n for n, _ in segments))
+    return spec.unit if spec else None
+
+
+def parse_number(text: str) -> Decimal | None:
+    """'4,500' → 4500; thousands separators must group by three (4,50 is refused, not read as 450)."""
+    compact = text.replace(" ", "")
+    if not _NUMBER.match(compact):
+        return None
+    return Decimal(compact.replace(",", ""))
+
+
+def money_in_wan_yuan(text: str) -> Decimal | None:
+    """'0.45亿元' → 4500, '45000000元' → 4500, '4,500' → 4500 (万元 when no unit); None if not money."""
+    m = _MONEY.match(text.replace(" ", ""))
+    number = parse_number(m["number"]) if m else None
+    if number is None:
+        return None
+    return number * MONEY_UNITS[m["unit"] or "万元"]
+
+
+def plain(number: Decimal) -> str:
+    """A decimal as the contract takes it: no exponent, no trailing zeros (4.5E+3 → '4500')."""
+    text = format(number.normalize(), "f")
+    return "0" if text in ("-0", "+0") else text
+
+
+def _quoted(typed: str) -> str:
+    return f"「{typed}」"
+
+
+def convert(path: str, text: str, typed: str | None = None) -> Any:
+    """The JSON value for a field from what a scenario wrote. Raises ScenarioError if it cannot be one.
+
+    ``typed`` is the field's name as the scenario wrote it (2024年度营业收入), for the message.
+    """
     tp = leaf_type(path)
+    name = _quoted(typed or path)
     raw = unicodedata.normalize("NFKC", str(text)).strip()
     key = norm(raw)
     if key in UNKNOWN_WORDS or raw == "":
@@ -270,35 +400,44 @@ def convert(path: str, text: str) -> Any:
         if key in NONE_HELD_WORDS:
             return None
         raise ScenarioError(
-            f"{path} 是一组信息，只能写 无（没有）或 未知；请分别填写它的各项，如 {path}.issued_on"
+            f"{name}是一组信息，只能写 无（没有）或 未知；请分别填写它的各项，如 {path}.issued_on"
         )
     if tp is bool:
         if key in TRUE_WORDS:
             return True
         if key in FALSE_WORDS:
             return False
-        raise ScenarioError(f"{path} 应为 是 或 否，收到 {text!r}")
+        raise ScenarioError(f"{name}应为 是 或 否，收到 {text!r}")
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return _enum_value(tp, raw)
+        try:
+            return _enum_value(tp, raw)
+        except ScenarioError as e:
+            raise ScenarioError(f"{name}：{e}") from None
     if tp is dt.date:
         if key in NONE_HELD_WORDS:
             return None  # honours and certificates: null records that the enterprise holds none
         try:
             return dt.date.fromisoformat(raw).isoformat()
         except ValueError:
-            raise ScenarioError(f"{path} 应为日期 YYYY-MM-DD，收到 {text!r}") from None
+            raise ScenarioError(f"{name}应为日期，写成 YYYY-MM-DD，如 2024-12-01；收到 {text!r}") from None
+    unit = field_unit(path)
     if tp is int:
-        try:
-            return int(_UNIT_TAIL.sub("", raw).replace(",", ""))
-        except ValueError:
-            raise ScenarioError(f"{path} 应为整数，收到 {text!r}") from None
+        number = parse_number(_strip_unit(raw, unit))
+        if number is None or number != number.to_integral_value():
+            raise ScenarioError(f"{name}{EXAMPLE_OF.get(unit or '', '应为整数')}；收到 {text!r}")
+        return int(number)
     if tp is Decimal:
-        number = _UNIT_TAIL.sub("", raw).replace(",", "")
-        try:
-            Decimal(number)
-        except ArithmeticError:
-            raise ScenarioError(f"{path} 应为数值，收到 {text!r}") from None
-        return number  # the contract takes decimals as strings: no float on the way
+        number = money_in_wan_yuan(raw) if unit == "wan_yuan" else parse_number(_strip_unit(raw, unit))
+        if number is None:
+            raise ScenarioError(f"{name}{EXAMPLE_OF.get(unit or '', '应为数值')}；收到 {text!r}")
+        return plain(number)  # the contract takes decimals as strings: no float on the way
+    return raw
+
+
+def _strip_unit(raw: str, unit: str | None) -> str:
+    for word in UNIT_WORDS.get(unit or "", ()):
+        if raw.endswith(word):
+            return raw[: -len(word)].strip()
     return raw
 
 
@@ -331,15 +470,18 @@ def _entry(items: list[dict], list_name: str, key: str, create: bool) -> dict | 
     return item
 
 
-def set_field(profile: dict, path: str, text: str) -> None:
-    """Set one field (creating the fiscal year, project or certificate it belongs to), or remove it."""
+def set_field(profile: dict, path: str, text: str, typed: str | None = None) -> None:
+    """Set one field (creating the fiscal year, project or certificate it belongs to), or remove it.
+
+    ``typed``: the field's name as the scenario wrote it, for the message of a value that cannot be one.
+    """
     segments = parse_path(path)
     owner = tuple(n for n, _ in segments[:-1])
     if owner in REQUIRED_DEFAULTS and norm(text) in NONE_HELD_WORDS and leaf_type(path) is not bool:
         # 证书颁发日期 无 / 入库年度 无: the enterprise holds no such certificate at all
         set_field(profile, ".".join(owner), text)
         return
-    value = convert(path, text)
+    value = convert(path, text, typed)
     node: dict = profile
     for i, (name, key) in enumerate(segments):
         last = i == len(segments) - 1

@@ -7,6 +7,7 @@ is looked up in the rule pack itself, so a new measure or criterion needs no cha
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -14,9 +15,9 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
-from engine.i18n import OUTCOMES, STATUSES
 from engine.loader import DEFAULT_RULES_DIR, Pack, load_pack
 from engine.schema import Group, Leaf, Measure, Op, walk
+from engine.vocabulary import OUTCOMES, STATUSES
 
 
 class ScenarioError(AssertionError):
@@ -28,6 +29,23 @@ def norm(text: str) -> str:
     text = unicodedata.normalize("NFKC", str(text))
     text = re.sub(r"[\s\"'“”‘’「」『』]", "", text)
     return text.casefold()
+
+
+def nearest(word: str, candidates: list[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
+    """The candidates closest to a word (difflib's ratio), only those as close as the best: a typo of
+    销售收入 suggests 销售收入, not also 总收入 and 高新收入."""
+    scored = []
+    for c in candidates:
+        matcher = difflib.SequenceMatcher(None, word, c)
+        if matcher.real_quick_ratio() >= cutoff and matcher.quick_ratio() >= cutoff:
+            ratio = matcher.ratio()
+            if ratio >= cutoff:
+                scored.append((ratio, c))
+    if not scored:
+        return []
+    scored.sort(key=lambda rc: -rc[0])
+    best = scored[0][0]
+    return [c for ratio, c in scored[:n] if ratio >= best - 0.05]
 
 
 def _word_table(pairs: dict[str, tuple[str, str]]) -> dict[str, str]:

@@ -6,8 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import explain
 from .clients import EvaluationClient, ProfileRejected
-from .vocab import ScenarioError, measure, outcome_word
+from .vocab import ScenarioError, measure
 
 
 @dataclass
@@ -23,6 +24,11 @@ class World:
     focus_project: str | None = None  # None: the enterprise (or the only result)
     evaluations: list[dict[str, Any]] = field(default_factory=list)  # for `huiqi rules coverage`
     spoken: set[str] = field(default_factory=set)  # measures a 那么 step spoke of
+    spoken_result: dict | None = None  # the result the last 那么 step read (described when it fails)
+    example: str | None = None  # the example the profile started from, if any
+    typed: dict[str, str] = field(default_factory=dict)  # field path → its name as the scenario wrote it
+    written: set[str] = field(default_factory=set)  # the paths the scenario itself set (not the example)
+    sent_profile: dict | None = None  # the profile as last sent (the indices of a refusal refer to it)
 
     # ------------------------------------------------------------ before the evaluation
 
@@ -39,6 +45,18 @@ class World:
     def forget_result(self) -> None:
         self.response = None
         self.rejected = None
+        self.spoken_result = None
+
+    def start(self, profile: dict, example: str | None = None) -> None:
+        """A new enterprise: blank, or an example's (whose figures the scenario did not write)."""
+        self.profile = profile
+        self.example = example
+        self.written = set()
+        self.forget_result()
+
+    def wrote(self, path: str, typed: str) -> None:
+        self.typed[path] = typed
+        self.written.add(path)
 
     # ------------------------------------------------------------ the evaluation
 
@@ -50,6 +68,7 @@ class World:
         self.focus_measure = measures[0] if measures else None
         self.focus_project = None
         self.forget_result()
+        self.sent_profile = profile
         try:
             self.response = self.client.evaluate(profile, self.as_of, measures, "zh")
         except ProfileRejected as e:
@@ -66,9 +85,16 @@ class World:
                 }
             )
 
+    def rejection(self) -> str:
+        """The refusal in the officer's terms (see explain.rejection)."""
+        assert self.rejected is not None
+        return explain.rejection(
+            self.rejected.problem, self.sent_profile or {}, self.typed, self.example, self.written
+        )
+
     def need_response(self) -> dict:
         if self.rejected is not None:
-            raise AssertionError(f"画像未通过校验，评估被拒绝：\n{self.rejected}")
+            raise AssertionError(f"画像未通过校验，评估被拒绝：\n{self.rejection()}")
         if self.response is None:
             raise ScenarioError('还没有评估：请先写 当按"措施名称"评估')
         return self.response
@@ -101,10 +127,12 @@ class World:
         if self.focus_project is not None:
             for r in results:
                 if r["subject"].get("id") == self.focus_project:
+                    self.spoken_result = r
                     return r
             subjects = "、".join(str(r["subject"].get("id")) for r in results)
             raise ScenarioError(f"{mid} 没有项目 {self.focus_project!r} 的结果；有结果的项目：{subjects}")
         if len(results) == 1:
+            self.spoken_result = results[0]
             return results[0]
         subjects = "、".join(str(r["subject"].get("id")) for r in results)
         raise ScenarioError(
@@ -113,16 +141,22 @@ class World:
         )
 
     def describe(self, r: dict) -> str:
-        """A short account of a result for failure messages."""
-        subject = "企业" if r["subject"]["kind"] == "enterprise" else f"项目 {r['subject'].get('id')}"
-        lines = [f"{r['title']}（{r['measure_id']}）· {subject}：{outcome_word(r['outcome'])}"]
-        if r.get("explanation"):
-            lines.append(f"  说明：{r['explanation']}")
-        for c in r.get("criteria", []):
-            if c.get("kind") == "criterion":
-                lines.append(f"  [{c['status_label']}] {c.get('explanation') or c['label']}")
-        if r.get("missing_facts"):
-            lines.append("  缺少：" + "、".join(f"{m['label']}（{m['path']}）" for m in r["missing_facts"]))
-        if r.get("benefit"):
-            lines.append(f"  优惠：{r['benefit']}")
-        return "\n".join(lines)
+        """One result in the officer's terms (features/support/explain.py)."""
+        return explain.describe(r, self.typed)
+
+    def failure_context(self) -> str:
+        """What a failed 那么 step shows after its own line: the result it read, in full, and the
+        other results of the evaluation one line each, so that each result is printed once."""
+        if self.rejected is not None:
+            return f"画像未通过校验，评估被拒绝：\n{self.rejection()}"
+        if self.response is None:
+            return ""
+        results = self.response["results"]
+        shown = self.spoken_result
+        if shown is None and len(results) == 1:
+            shown = results[0]
+        parts = [self.describe(shown)] if shown is not None else []
+        rest = explain.others(results, shown)
+        if rest:
+            parts.append(rest)
+        return "\n\n".join(parts)

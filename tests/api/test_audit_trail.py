@@ -10,10 +10,10 @@ from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from api import audit
+from api.cli import huiqi as cli
 from api.config import Settings, get_settings
 from api.db import migrate
 from api.main import create_app
-from engine.cli import app as cli
 from tests.api.conftest import ESTABLISHED_CODE, PASSWORD, _postgres_database
 
 

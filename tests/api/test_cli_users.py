@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from api import security
+from api.cli import huiqi as app
 from api.config import get_settings
 from api.models import User
-from engine.cli import app
 
 
 @pytest.fixture

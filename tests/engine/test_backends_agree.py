@@ -1,6 +1,7 @@
-"""The durable-rules backend and the plain-Python backend decide every criterion alike.
+"""The durable-rules backend and the plain-Python backend give the same verdicts: every node's
+status, outcome, decisive and moot flags, machine values, missing facts, benefit and scores.
 
-durable-rules compares scaled integers (engine/compile.py); Python compares the exact Decimal,
+durable-rules compares scaled integers (engine/durable.py); Python compares the exact Decimal,
 date and enum values. Profiles cluster on the thresholds and drop fields at random, so that
 boundary values and missing facts are exercised on every run (≥ 2,000 profiles).
 """
@@ -12,25 +13,15 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import Engine
-from engine.profile import Profile
+from engine import Engine, Profile, Verdict
 from tests.population import AS_OF, profile
 
 DURABLE = Engine(backend="durable")
 PYTHON = Engine(backend="python")
 
 
-def verdicts(engine: Engine, p: Profile, as_of) -> list[tuple]:
-    cp = engine.compiled(as_of)
-    return [
-        (
-            r["measure_id"],
-            str(r["subject"].get("id")),
-            r["outcome"],
-            tuple(sorted(r.get("statuses", {}).items())),
-        )
-        for r in engine.statuses(cp, p, as_of)
-    ]
+def verdicts(engine: Engine, p: Profile, as_of) -> tuple[Verdict, ...]:
+    return engine.evaluate(p, as_of).verdicts
 
 
 @settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=False)
@@ -52,6 +43,6 @@ def test_the_property_test_sees_every_outcome():
     seen = set()
     for seed in range(300):
         p = Profile.model_validate(profile(random.Random(seed), 0.05))
-        for _, _, outcome, _ in verdicts(DURABLE, p, AS_OF):
-            seen.add(outcome)
+        for v in verdicts(DURABLE, p, AS_OF):
+            seen.add(v.outcome)
     assert {"eligible", "ineligible", "undetermined"} <= seen

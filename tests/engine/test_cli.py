@@ -54,6 +54,10 @@ def test_check_as_of_option_overrides_the_file_date():
 def test_check_in_english():
     result = runner.invoke(app, ["check", ESTABLISHED, "--json", "--lang", "en", "-m", "hte-recognition"])
     r = json.loads(result.output)["results"][0]
+    assert r["summary"] == "the measure's conditions are met"
+    assert "title" not in r  # the verdict carries no display text beyond its summary
+    full = runner.invoke(app, ["check", ESTABLISHED, "--json", "--full", "--lang", "en", "-m", "hte-recognition"])
+    r = json.loads(full.output)["results"][0]
     assert r["title"] == "High-tech enterprise recognition"
     assert r["outcome_label"] == "eligible"
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from api.screening.work import failed_criteria
-from engine import Engine
-from engine.evaluate import combine
+from engine import Engine, Options
+from engine.judge import combine
 from tests.conftest import criterion
 from tests.population import AS_OF, population
 
@@ -34,18 +34,18 @@ def _violating(established: dict) -> dict:
 
 def test_an_ineligible_summary_names_only_the_criterion_that_failed_it(engine, established):
     p = _violating(established)
-    result = engine.evaluate(p["profile"], p["as_of"], measures=["tsme-evaluation"])
+    result = engine.explain(p["profile"], p["as_of"], measures=["tsme-evaluation"])
     r = _tsme(result)
     assert r["outcome"] == "ineligible"
     assert r["explanation"] == "未满足：未发生严重环境违法行为"
-    en = _tsme(engine.evaluate(p["profile"], p["as_of"], measures=["tsme-evaluation"], lang="en"))
+    en = _tsme(engine.explain(p["profile"], p["as_of"], measures=["tsme-evaluation"], lang="en"))
     assert en["explanation"] == "not met: No serious environmental violation"
     assert failed_criteria(r) == ["art6_4_no_environmental_violation"]
 
 
 def test_alternatives_of_a_met_any_of_group_neither_decide_nor_matter(engine, established):
     p = _violating(established)
-    result = engine.evaluate(p["profile"], p["as_of"], measures=["tsme-evaluation"])
+    result = engine.explain(p["profile"], p["as_of"], measures=["tsme-evaluation"])
     certificate = criterion(result, "tsme-evaluation", "art8_1_valid_hte_certificate")
     assert certificate["status"] == "unmet"
     assert (certificate["decisive"], certificate["moot"]) == (False, True)
@@ -59,7 +59,7 @@ def test_alternatives_of_a_met_any_of_group_neither_decide_nor_matter(engine, es
 
 
 def test_in_an_eligible_result_the_met_route_decides_and_the_others_are_moot(engine, established):
-    result = engine.evaluate(established["profile"], established["as_of"], measures=["tsme-evaluation"])
+    result = engine.explain(established["profile"], established["as_of"], measures=["tsme-evaluation"])
     r = _tsme(result)
     assert r["outcome"] == "eligible" and failed_criteria(r) == []
     assert criterion(result, "tsme-evaluation", "art6_5_score_route")["decisive"] is True
@@ -72,7 +72,7 @@ def test_an_alternative_of_an_undecided_any_of_group_is_not_moot(engine):
     """An unmet alternative of an any-of group that is still unknown decides nothing yet, but meeting
     it would decide the measure: it is not moot, and its remedy stands."""
     p = population(300, seed=41)[43]
-    result = engine.evaluate(p, AS_OF, measures=["angel-venture-support"])
+    result = engine.explain(p, AS_OF, measures=["angel-venture-support"])
     r = result["results"][0]
     assert r["outcome"] == "undetermined"
     c = criterion(result, "angel-venture-support", "tsme_registered")
@@ -85,14 +85,14 @@ def test_an_alternative_of_an_undecided_any_of_group_is_not_moot(engine):
             "tsme": {"registration_no": "202437010100001234", "year": 2025},
         },
     )
-    after = engine.evaluate(fixed, AS_OF, measures=["angel-venture-support"])["results"][0]
+    after = engine.explain(fixed, AS_OF, measures=["angel-venture-support"])["results"][0]
     assert after["outcome"] == "eligible"
 
 
 def test_compact_results_carry_the_same_flags(engine, established):
     p = _violating(established)
-    full = _tsme(engine.evaluate(p["profile"], p["as_of"], measures=["tsme-evaluation"]))
-    compact = _tsme(engine.evaluate(p["profile"], p["as_of"], measures=["tsme-evaluation"], detail="compact"))
+    full = _tsme(engine.explain(p["profile"], p["as_of"], measures=["tsme-evaluation"]))
+    compact = _tsme(engine.answer(p["profile"], p["as_of"], measures=["tsme-evaluation"], options=Options("compact")))
     flags = {
         c["id"]: (c["decisive"], c["moot"])
         for c in full["criteria"]
@@ -124,7 +124,7 @@ def test_the_flags_mean_what_they_say_on_random_profiles(engine):
     - an ineligible result names at least one decisive failure, and only decisive unmet criteria."""
     checked = {"ineligible": 0, "eligible": 0, "moot": 0}
     for p in population(300, seed=41):
-        for r in engine.evaluate(p, AS_OF)["results"]:
+        for r in engine.explain(p, AS_OF)["results"]:
             crit = r["criteria"]
             if not crit:
                 continue
@@ -191,7 +191,7 @@ def test_a_failure_through_not_is_named_by_the_not_in_full_and_compact(not_pack,
     engine = Engine(rules_dir=not_pack, backend=backend)
     established["profile"]["resident_enterprise"] = False
     results = {
-        d: engine.evaluate(established["profile"], established["as_of"], detail=d)["results"][0]
+        d: engine.answer(established["profile"], established["as_of"], options=Options(d))["results"][0]
         for d in ("full", "compact")
     }
     for r in results.values():
@@ -205,7 +205,7 @@ def test_a_failure_through_not_is_named_by_the_not_in_full_and_compact(not_pack,
 @pytest.mark.parametrize("backend", ["durable", "python"])
 def test_an_unmet_criterion_inside_a_not_that_is_met_is_no_failure(not_pack, established, backend):
     engine = Engine(rules_dir=not_pack, backend=backend)
-    r = engine.evaluate(established["profile"], established["as_of"], detail="compact")["results"][0]
+    r = engine.answer(established["profile"], established["as_of"], options=Options("compact"))["results"][0]
     assert r["outcome"] == "eligible"
     inner = next(c for c in r["criteria"] if c["id"] == "resident_enterprise")
     assert (inner["status"], inner["decisive"]) == ("unmet", True)  # unmet is what the not needs
@@ -231,11 +231,15 @@ def test_moot_under_not_follows_the_polarity_the_not_gives():
     under one still unknown, an unmet B is not."""
     from types import SimpleNamespace
 
-    from engine.evaluate import decisive_nodes
+    from engine.compile import group_plan
+    from engine.judge import decisive_nodes
+    from engine.schema import walk
 
     def flags(tree, statuses):
-        cm = SimpleNamespace(measure=SimpleNamespace(criteria=tree), decisive={}, plan=None)
-        return decisive_nodes(cm, statuses)
+        ids = [n.id for n, _ in walk(tree)]  # the statuses of a verdict follow the reading order
+        index = {node_id: i for i, node_id in enumerate(ids)}
+        cm = SimpleNamespace(measure=SimpleNamespace(criteria=tree), plan=group_plan(tree), node_index=index)
+        return decisive_nodes(cm, tuple(statuses[i] for i in ids))
 
     tree = _group("top", "not", [_group("g", "all", [_leaf("a"), _leaf("b")])])
     for b in ("unknown", "met", "manual_review"):

@@ -4,14 +4,14 @@ from tests.conftest import criterion, outcome
 
 
 def test_established_enterprise_is_eligible_for_hte_recognition(engine, established):
-    result = engine.evaluate(established["profile"], established["as_of"])
+    result = engine.explain(established["profile"], established["as_of"])
     assert outcome(result, "hte-recognition") == "eligible"
     assert result["as_of"] == "2025-06-30"
     assert result["rule_pack_version"].startswith("sha256:")
 
 
 def test_young_enterprise_hte_is_undetermined_for_want_of_the_innovation_score(engine, young):
-    result = engine.evaluate(young["profile"], young["as_of"])
+    result = engine.explain(young["profile"], young["as_of"])
     assert outcome(result, "hte-recognition") == "undetermined"
     hte = next(r for r in result["results"] if r["measure_id"] == "hte-recognition")
     assert [m["path"] for m in hte["missing_facts"]] == ["innovation_score"]
@@ -21,7 +21,7 @@ def test_young_enterprise_hte_is_undetermined_for_want_of_the_innovation_score(e
 
 def test_rd_ratio_band_is_chosen_by_last_year_sales_and_uses_three_year_sums(engine, established):
     # 2024 sales 9000 万元 → the 4% band; (520.60 + 581.69 + 630.00) / (7437.16 + 8309.85 + 9000) = 7.00%
-    result = engine.evaluate(established["profile"], established["as_of"])
+    result = engine.explain(established["profile"], established["as_of"])
     c = criterion(result, "hte-recognition", "art11_5_rd_expense_ratio")
     assert c["status"] == "met"
     assert c["expected"] == "0.04"
@@ -34,9 +34,10 @@ def test_the_same_input_and_rule_pack_give_the_same_output(established):
 
     from engine import Engine
 
-    first = Engine(backend="durable").evaluate(established["profile"], established["as_of"])
-    second = Engine(backend="python").evaluate(established["profile"], established["as_of"])
-    again = Engine(backend="durable").evaluate(established["profile"], established["as_of"])
+    engines = [Engine(backend="durable"), Engine(backend="python"), Engine(backend="durable")]
+    verdicts = [e.evaluate(established["profile"], established["as_of"]).verdicts for e in engines]
+    assert verdicts[0] == verdicts[1] == verdicts[2]
+    first, second, again = (e.explain(established["profile"], established["as_of"]) for e in engines)
     first.pop("backend"), second.pop("backend"), again.pop("backend")
     assert json.dumps(first, ensure_ascii=False, sort_keys=True) == json.dumps(
         again, ensure_ascii=False, sort_keys=True
@@ -52,8 +53,8 @@ def test_a_value_is_shown_as_given_whatever_was_evaluated_before(engine, establi
 
     precise = dict(established["profile"], innovation_score="82.00")
     plain = dict(established["profile"], innovation_score="82")
-    first = engine.evaluate(precise, established["as_of"], ["hte-recognition"])
-    second = engine.evaluate(plain, established["as_of"], ["hte-recognition"])
+    first = engine.explain(precise, established["as_of"], ["hte-recognition"])
+    second = engine.explain(plain, established["as_of"], ["hte-recognition"])
     assert criterion(first, "hte-recognition", "art11_7_innovation_score")["actual"] == "82.00"
     assert criterion(second, "hte-recognition", "art11_7_innovation_score")["actual"] == "82"
 
@@ -61,12 +62,12 @@ def test_a_value_is_shown_as_given_whatever_was_evaluated_before(engine, establi
 def test_a_bulk_screening_before_a_self_check_leaves_the_criteria_tree_intact(established):
     """Screening's compact shape and the self-check's full shape share explanations: a criterion's
     place in the tree (parent, depth) must not depend on which of them asked first."""
-    from engine import Engine
+    from engine import Engine, Options
 
-    fresh = Engine(backend="python").evaluate(established["profile"], established["as_of"])
+    fresh = Engine(backend="python").explain(established["profile"], established["as_of"])
     engine = Engine(backend="python")
-    engine.evaluate(established["profile"], established["as_of"], detail="compact")
-    after = engine.evaluate(established["profile"], established["as_of"])
+    engine.answer(established["profile"], established["as_of"], options=Options("compact"))
+    after = engine.explain(established["profile"], established["as_of"])
     tree = [(c["id"], c["parent"], c["depth"]) for r in fresh["results"] for c in r["criteria"]]
     assert any(parent is not None for _, parent, _ in tree)
     assert [(c["id"], c["parent"], c["depth"]) for r in after["results"] for c in r["criteria"]] == tree
@@ -83,6 +84,6 @@ def test_an_output_does_not_depend_on_what_the_engine_evaluated_before():
     days = [dt.date(2025, 6, 30), dt.date(2024, 3, 1), dt.date(2026, 1, 15)]
     cases = [(p, days[i % 3]) for i, p in enumerate(population(150, seed=99))]
     forward, backward = Engine(backend="python"), Engine(backend="python")
-    ahead = [forward.evaluate(p, day) for p, day in cases]
-    behind = [backward.evaluate(p, day) for p, day in reversed(cases)][::-1]
+    ahead = [forward.explain(p, day) for p, day in cases]
+    behind = [backward.explain(p, day) for p, day in reversed(cases)][::-1]
     assert ahead == behind

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import threading
 
-from engine import Engine
+from engine import Engine, Options
 from engine.profile import Profile
 from tests.population import AS_OF, profile
 
@@ -30,7 +30,7 @@ def test_sixteen_threads_each_get_the_verdicts_of_their_own_profile():
     engine = Engine(backend="durable")
     reference = Engine(backend="python")
     profiles = [Profile.model_validate(profile(random.Random(seed))) for seed in range(160)]
-    expected = {p.credit_code: _key(reference.evaluate(p, AS_OF)) for p in profiles}
+    expected = {p.credit_code: _key(reference.explain(p, AS_OF)) for p in profiles}
     assert len(expected) == len(profiles)
     failures: list[str] = []
     counts = [0] * 16
@@ -40,7 +40,7 @@ def test_sixteen_threads_each_get_the_verdicts_of_their_own_profile():
         try:
             for _ in range(150):
                 p = rng.choice(profiles)
-                result = engine.evaluate(p, AS_OF)
+                result = engine.explain(p, AS_OF)
                 if result["credit_code"] != p.credit_code or _key(result) != expected[p.credit_code]:
                     failures.append(f"thread {n}: {p.credit_code}")
                 counts[n] += 1
@@ -60,15 +60,15 @@ def test_more_evaluations_than_durable_rules_has_sessions_all_complete():
     """A new sid per evaluation would hit MemoryError at the 1,025th (rete.h:40)."""
     engine = Engine(backend="durable")
     p = Profile.model_validate(profile(random.Random(1)))
-    first = _key(engine.evaluate(p, AS_OF))
+    first = _key(engine.explain(p, AS_OF))
     for _ in range(1500):
-        assert _key(engine.evaluate(p, AS_OF)) == first
+        assert _key(engine.explain(p, AS_OF)) == first
 
 
 def test_reloading_the_rule_pack_while_threads_evaluate_loses_nothing():
     engine = Engine(backend="durable")
     profiles = [Profile.model_validate(profile(random.Random(seed))) for seed in range(40)]
-    expected = {p.credit_code: _key(engine.evaluate(p, AS_OF)) for p in profiles}
+    expected = {p.credit_code: _key(engine.explain(p, AS_OF)) for p in profiles}
     stop = threading.Event()
     failures: list[str] = []
     done = [0]
@@ -78,7 +78,7 @@ def test_reloading_the_rule_pack_while_threads_evaluate_loses_nothing():
         while not stop.is_set():
             p = rng.choice(profiles)
             try:
-                if _key(engine.evaluate(p, AS_OF)) != expected[p.credit_code]:
+                if _key(engine.explain(p, AS_OF)) != expected[p.credit_code]:
                     failures.append(p.credit_code)
             except Exception as e:  # noqa: BLE001 - reported below
                 failures.append(f"{type(e).__name__}: {e}")
@@ -105,13 +105,13 @@ def test_an_evaluation_leaves_no_reference_cycles():
     engine = Engine(backend="durable")
     profiles = [Profile.model_validate(profile(random.Random(seed))) for seed in range(60)]
     for p in profiles[:10]:
-        engine.evaluate(p, AS_OF)  # compile, fill the caches
+        engine.explain(p, AS_OF)  # compile, fill the caches
     gc.collect()
     gc.disable()
     try:
         for p in profiles[10:]:
             for detail in ("full", "compact"):
-                engine.evaluate(p, AS_OF, detail=detail)
+                engine.answer(p, AS_OF, options=Options(detail))
         assert gc.collect() == 0
     finally:
         gc.enable()

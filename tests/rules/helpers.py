@@ -12,15 +12,15 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from engine import Engine
+from engine import Engine, Options
 from tests.conftest import outcome
 
 AS_OF = "2025-06-30"  # Y = 2024
 
 
-def evaluate(engine, profile: dict, measure: str, as_of: str = AS_OF, **kw: Any) -> dict:
-    """Evaluate ``measure`` alone on ``profile``."""
-    return engine.evaluate(profile, as_of, measures=[measure], **kw)
+def evaluate(engine, profile: dict, measure: str, as_of: str = AS_OF, lang: str = "zh", **kw: Any) -> dict:
+    """Evaluate ``measure`` alone on ``profile``: its full explanation."""
+    return engine.answer(profile, as_of, [measure], Options("full", lang), **kw)
 
 
 def result_of(result: dict, measure: str) -> dict:

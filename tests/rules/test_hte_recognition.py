@@ -392,5 +392,5 @@ def test_hte_recognition_evaluated_alone(engine, established, tmp_path):
     # a pack of the national measures: tsme-evaluation (scored) shares the ruleset of HTE
     national = national_engine(engine, tmp_path)
     assert share_a_ruleset(national, AS_OF, HTE, "tsme-evaluation")
-    result = national.evaluate(established["profile"], AS_OF, measures=[HTE])
+    result = national.explain(established["profile"], AS_OF, measures=[HTE])
     assert outcome(result, HTE) == "eligible"

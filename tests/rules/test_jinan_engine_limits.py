@@ -74,7 +74,7 @@ def _pack(tmp_path: Path, files: dict[str, str], pack_yaml: str | None = None) -
 def test_undetermined_dependency_leaves_the_dependant_undetermined(engine, young):
     # tsme-evaluation cannot score the tech-staff share without 2024's tech staff
     young["profile"]["fiscal_years"][1]["tech_staff"] = None
-    result = engine.evaluate(young["profile"], young["as_of"])
+    result = engine.explain(young["profile"], young["as_of"])
     assert outcome(result, "tsme-evaluation") == "undetermined"
     assert outcome(result, "angel-venture-support") == "undetermined"
 
@@ -82,14 +82,14 @@ def test_undetermined_dependency_leaves_the_dependant_undetermined(engine, young
 def test_undetermined_whitelist_leaves_tech_insurance_undetermined(engine, established):
     established["profile"]["certifications"]["tsme"] = {"registration_no": "R2025", "year": 2025}
     established["profile"]["region_code"] = None
-    result = engine.evaluate(established["profile"], AS_OF)
+    result = engine.explain(established["profile"], AS_OF)
     assert outcome(result, "st-finance-whitelist") == "undetermined"
     assert outcome(result, "tech-insurance") == "undetermined"
 
 
 def test_one_dependent_measure_can_be_evaluated_alone(engine, established):
     # tech-insurance shares a ruleset with angel-venture-support, whose dependency is not asked for
-    result = engine.evaluate(established["profile"], AS_OF, measures=["tech-insurance"])
+    result = engine.explain(established["profile"], AS_OF, measures=["tech-insurance"])
     assert outcome(result, "tech-insurance") == "ineligible"
 
 
@@ -112,7 +112,7 @@ def test_project_measure_can_depend_on_an_enterprise_measure(tmp_path, establish
         },
     )
     assert lint(rules)[1] == []
-    result = Engine(rules, backend=backend).evaluate(established["profile"], AS_OF)
+    result = Engine(rules, backend=backend).explain(established["profile"], AS_OF)
     assert outcome(result, "jinan-project", "P1") == "eligible"
 
 
@@ -175,11 +175,9 @@ def test_size_class_row_is_chosen_by_the_longest_matching_prefix(established):
     ]
     profile = established["profile"]
     profile["industry_code"] = "G5920"
-    ctx = F.Context(
-        Profile.model_validate(profile), dt.date(2025, 6, 30), pack_params={"sme_size_classes": table}
-    )
+    env = F.Env(Profile.model_validate(profile), dt.date(2025, 6, 30), pack_params={"sme_size_classes": table})
     # 200 employees: "narrow" (G59, the longest match) → medium; "broad" would say small
-    assert ctx.get("enterprise.size_class").value == "medium"
+    assert env.get("enterprise.size_class") == "medium"
 
 
 def test_section_only_industry_code_leaves_the_size_class_unknown(engine, established):
@@ -190,7 +188,7 @@ def test_section_only_industry_code_leaves_the_size_class_unknown(engine, establ
         "issued_on": "2024-12-01",
         "first_time": True,
     }
-    result = engine.evaluate(profile, AS_OF)
+    result = engine.explain(profile, AS_OF)
     assert outcome(result, "hte-cultivation-subsidy") == "undetermined"
 
 
@@ -199,7 +197,7 @@ def test_section_only_industry_code_leaves_the_size_class_unknown(engine, establ
 
 def test_needs_review_results_show_what_they_cannot_be_stacked_with(engine, established):
     established["profile"]["certifications"]["hte"] = {"certificate_no": "GR1", "issued_on": "2023-03-01"}
-    result = engine.evaluate(established["profile"], AS_OF)
+    result = engine.explain(established["profile"], AS_OF)
     pilot = next(r for r in result["results"] if r["measure_id"] == "pilot-base")
     assert pilot["outcome"] == "needs_review"
     assert outcome(result, "joint-lab") == "needs_review"
@@ -210,7 +208,7 @@ def test_needs_review_results_show_what_they_cannot_be_stacked_with(engine, esta
 
 
 def test_gap_of_an_unmet_less_than_criterion_does_not_say_exceed(engine, established):
-    result = engine.evaluate(established["profile"], AS_OF)
+    result = engine.explain(established["profile"], AS_OF)
     c = next(
         c
         for r in result["results"]

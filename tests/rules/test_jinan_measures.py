@@ -47,7 +47,7 @@ PROJECT_MEASURES = [LUMP_SUM, LAND_USE]
 
 
 def run(engine, profile: dict, as_of: str = AS_OF) -> dict:
-    return engine.evaluate(profile, as_of)
+    return engine.explain(profile, as_of)
 
 
 def result_of(result: dict, measure: str, subject_id: str | None = None) -> dict:

@@ -77,7 +77,7 @@ def _profile(base: dict, code: str, values: dict[str, object]) -> dict:
 
 
 def size_class(engine, base: dict, code: str, values: dict[str, object]) -> tuple[str, dict]:
-    result = engine.evaluate(_profile(base, code, values), AS_OF)
+    result = engine.explain(_profile(base, code, values), AS_OF)
     return outcome(result, CULTIVATION), criterion(result, CULTIVATION, "sme_size_class")
 
 
@@ -120,14 +120,14 @@ def test_a_row_ignores_indicators_it_does_not_list(engine, established):
     profile = _profile(established, "A0111", {R: 20000})
     fy = next(f for f in profile["fiscal_years"] if f["year"] == 2024)
     fy["employees"] = fy["tech_staff"] = None
-    result = engine.evaluate(profile, AS_OF)
+    result = engine.explain(profile, AS_OF)
     assert criterion(result, CULTIVATION, "sme_size_class")["actual"] == "large"
 
 
 def test_missing_listed_indicator_is_undetermined_and_named(engine, established):
     profile = _profile(established, "E4710", {R: 100, A: 100})
     next(f for f in profile["fiscal_years"] if f["year"] == 2024)["total_assets"] = None
-    result = engine.evaluate(profile, AS_OF)
+    result = engine.explain(profile, AS_OF)
     assert outcome(result, CULTIVATION) == "undetermined"
     c = criterion(result, CULTIVATION, "sme_size_class")
     assert c["status"] == "unknown"
@@ -137,7 +137,7 @@ def test_missing_listed_indicator_is_undetermined_and_named(engine, established)
 def test_missing_industry_code_is_undetermined_and_named(engine, established):
     profile = _profile(established, "I6513", {E: 50, R: 500})
     profile["industry_code"] = None
-    result = engine.evaluate(profile, AS_OF)
+    result = engine.explain(profile, AS_OF)
     assert outcome(result, CULTIVATION) == "undetermined"
     assert criterion(result, CULTIVATION, "sme_size_class")["missing_facts"] == ["industry_code"]
 

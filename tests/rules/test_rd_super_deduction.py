@@ -201,5 +201,5 @@ def test_rd_super_deduction_evaluated_alone(engine, established, tmp_path):
     # a pack of the national measures: tsme-evaluation (scored) shares the ruleset of RD
     national = national_engine(engine, tmp_path)
     assert share_a_ruleset(national, AS_OF, RD, "tsme-evaluation")
-    result = national.evaluate(established["profile"], AS_OF, measures=[RD])
+    result = national.explain(established["profile"], AS_OF, measures=[RD])
     assert outcome(result, RD) == "eligible"

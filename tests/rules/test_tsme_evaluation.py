@@ -467,5 +467,5 @@ def test_unknown_ip_does_not_matter_when_the_other_parts_reach_60(engine, establ
 
 
 def test_before_the_measure_was_issued_it_is_not_applicable(engine, established):
-    result = engine.evaluate(established["profile"], "2017-05-02", measures=[TSME])
+    result = engine.explain(established["profile"], "2017-05-02", measures=[TSME])
     assert outcome(result, TSME) == "not_applicable"

@@ -230,7 +230,7 @@ def test_criteria_that_cannot_change_the_outcome_are_marked_and_offer_no_remedy(
     p["compliance"]["serious_environmental_violation_within_1y"] = True
     api_row = next(
         c
-        for c in Engine(backend="python").evaluate(p, AS_OF, measures=["tsme-evaluation"])["results"][0][
+        for c in Engine(backend="python").explain(p, AS_OF, measures=["tsme-evaluation"])["results"][0][
             "criteria"
         ]
         if c["id"] == "art6_5_tech_staff_score_nonzero"

@@ -67,11 +67,12 @@ def test_create_evaluation_with_a_bearer_token(client, world, established_body):
 
 def test_create_evaluation_answers_in_english_by_query_body_or_accept_language(client, established_body):
     zh = client.post("/v1/evaluations", json=established_body).json()
-    assert zh["lang"] == "zh" and zh["results"][0]["outcome_label"] == "符合"
-    by_query = client.post("/v1/evaluations?lang=en", json=established_body).json()
-    by_body = client.post("/v1/evaluations", json={**established_body, "lang": "en"}).json()
+    assert zh["lang"] == "zh" and zh["results"][0]["summary"] == "满足本措施的条件"
+    full = {**established_body, "detail": "full"}
+    by_query = client.post("/v1/evaluations?lang=en", json=full).json()
+    by_body = client.post("/v1/evaluations", json={**full, "lang": "en"}).json()
     by_header = client.post(
-        "/v1/evaluations", json=established_body, headers={"Accept-Language": "en-GB,en;q=0.9,zh;q=0.5"}
+        "/v1/evaluations", json=full, headers={"Accept-Language": "en-GB,en;q=0.9,zh;q=0.5"}
     ).json()
     for body in (by_query, by_body, by_header):
         assert body["lang"] == "en"
@@ -129,11 +130,40 @@ def test_create_evaluation_rejects_an_as_of_out_of_range(client, established_bod
     assert body["errors"][0]["field"] == "as_of"
 
 
-def test_create_evaluation_compact_keeps_only_criteria_not_met(client, established_body):
-    r = client.post("/v1/evaluations", json={**established_body, "detail": "compact"})
-    assert r.status_code == 200
-    for result in r.json()["results"]:
-        assert all(c["status"] != "met" for c in result["criteria"])
+def test_create_evaluation_answers_with_verdicts_by_default(client, young_body):
+    """Per result its verdict: every node's id and status, decisive and moot flags, machine values
+    (numbers as decimal strings, unknown as null) and a one-line summary; no other display text."""
+    body = client.post("/v1/evaluations", json=young_body).json()
+    hte = next(x for x in body["results"] if x["measure_id"] == "hte-recognition")
+    assert hte["outcome"] == "undetermined"
+    assert hte["summary"] == "缺少：创新能力评价得分"
+    assert hte["missing_facts"] == ["innovation_score"]
+    nodes = {c["id"]: c for c in hte["criteria"]}
+    assert nodes["all_conditions"] == {"id": "all_conditions", "status": "unknown", "decisive": True}
+    score = nodes["art11_7_innovation_score"]
+    assert score["status"] == "unknown" and score["actual"] is None and score["expected"] == "70"
+    assert score["decisive"] is True
+    ratio = nodes["art11_4_tech_staff_ratio"]
+    assert ratio["status"] == "met" and ratio["expected"] == "0.10" and isinstance(ratio["actual"], str)
+    for c in hte["criteria"]:
+        assert set(c) <= {"id", "status", "decisive", "moot", "actual", "expected", "gap"}
+    assert "title" not in hte and "explanation" not in hte
+    assert hte["as_of"] == body["as_of"] and hte["rule_pack_version"] == body["rule_pack_version"]
+
+
+def test_create_evaluation_full_explains_every_criterion(client, young_body):
+    body = client.post("/v1/evaluations", json={**young_body, "detail": "full"}).json()
+    hte = next(x for x in body["results"] if x["measure_id"] == "hte-recognition")
+    assert hte["title"] == "高新技术企业认定条件" and hte["explanation"] == "缺少：创新能力评价得分"
+    score = next(c for c in hte["criteria"] if c["id"] == "art11_7_innovation_score")
+    assert score["explanation"] == "创新能力评价得分：缺少创新能力评价得分，无法判定"
+    assert score["quote"] and score["clause"].startswith("第十一条（七）")
+
+
+def test_create_evaluation_the_verdict_is_a_fraction_of_the_full_explanation(client, established_body):
+    verdict = client.post("/v1/evaluations", json=established_body)
+    full = client.post("/v1/evaluations", json={**established_body, "detail": "full"})
+    assert len(verdict.content) * 4 < len(full.content), (len(verdict.content), len(full.content))
 
 
 def test_create_evaluation_with_a_bad_api_key_is_401_not_anonymous(client, established_body):

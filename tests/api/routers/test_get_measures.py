@@ -36,3 +36,27 @@ def test_get_rulepack_version_count_and_provisional_parameters(client, world):
     assert body["version"] == pack.version
     assert body["measure_count"] == len(pack.measures) == len(body["measures"])
     assert body["provisional_count"] == len(body["provisional"]) == len(pack.provisional())
+
+
+def test_get_measure_gives_every_text_a_client_needs_to_word_a_verdict(client):
+    r = client.get("/v1/measures/hte-recognition?lang=en")
+    body = r.json()
+    nodes = {c["id"]: c for c in body["criteria"]}
+    ratio = nodes["art11_4_tech_staff_ratio"]
+    assert ratio["label"] == "Technical staff share" and ratio["op_label"] == "at least"
+    assert ratio["quote"] and ratio["clause"] and ratio["remedy"]
+    assert body["words"]["outcomes"]["undetermined"] == "undetermined"
+    assert body["words"]["statuses"]["manual_review"] == "needs a person"
+    # every node a verdict names is in the catalogue
+    verdict = client.post("/v1/evaluations", json={"profile": {"credit_code": "91370100CA85GF0T94"}}).json()
+    hte = next(x for x in verdict["results"] if x["measure_id"] == "hte-recognition")
+    assert {c["id"] for c in hte["criteria"]} <= set(nodes)
+
+
+def test_get_measure_has_an_etag_a_client_can_cache_by(client):
+    first = client.get("/v1/measures/hte-recognition")
+    etag = first.headers["ETag"]
+    again = client.get("/v1/measures/hte-recognition", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["ETag"] == etag
+    english = client.get("/v1/measures/hte-recognition?lang=en", headers={"If-None-Match": etag})
+    assert english.status_code == 200 and english.headers["ETag"] != etag

@@ -33,6 +33,16 @@ SEED = 31415
 # start of a new fiscal year move with them
 SHIFTS = [0, 0, 0, 1, -1, 184, -365, 366, -730, 200]
 VOLATILE = ("rule_pack_version", "backend")
+# the size class's working named its indicators in English inside Chinese text ("employees 120 ≥
+# 100"), and a partly known score named its missing facts by path ("部分指标未知（fiscal_years[2024]
+# .employees）"); both now speak the reader's words (the policy officers asked), so they are left
+# out of the record
+REWORDED_FORMULAS = {"enterprise.size_class"}
+REWORDED_TEXT = "部分指标未知"
+
+
+def _reworded(c: dict) -> bool:
+    return "formula" in c and (c.get("fact") in REWORDED_FORMULAS or REWORDED_TEXT in (c["formula"] or ""))
 
 
 def has_cjk(text: str) -> bool:
@@ -48,7 +58,12 @@ def digest(obj) -> str:
 
 
 def strip(result: dict) -> dict:
-    return {k: v for k, v in result.items() if k not in VOLATILE}
+    out = {k: v for k, v in result.items() if k not in VOLATILE}
+    if any(_reworded(c) for c in out.get("criteria", ())):
+        out["criteria"] = [{**c, "formula": "<reworded>"} if _reworded(c) else c for c in out["criteria"]]
+    if any(_reworded(s) for s in (out.get("scores") or {}).values()):
+        out["scores"] = {k: {**s, "formula": "<reworded>"} if _reworded(s) else s for k, s in out["scores"].items()}
+    return out
 
 
 def masked(obj, path: str = "", found: list[str] | None = None):
@@ -95,7 +110,9 @@ def main() -> None:
         zh_digests = [digest(strip(r)) for r in zh["results"]] + [digest(zh["missing_facts"])]
         en_rows = []
         for r in [*en["results"], {"missing_facts": en["missing_facts"]}]:
-            m, paths = masked(strip(r))
+            # what was Chinese is set aside first: it may be reworded in English
+            m, paths = masked(r)
+            m = strip(m)
             index = path_sets.setdefault(tuple(paths), len(path_sets))
             en_rows.append([digest(m), index])
         rows.append({"zh": zh_digests, "en": en_rows})

@@ -209,7 +209,7 @@
   }
 
   function request(profile) {
-    const body = { profile, measures: selectedMeasures(), lang };
+    const body = { profile, measures: selectedMeasures(), lang, detail: "full" };
     if (asOfInput.value) body.as_of = asOfInput.value;
     return body;
   }
