@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import unicodedata
 from typing import Any, Literal
@@ -13,6 +14,8 @@ from ..schemas.common import Lang, Open, Outcome
 
 # whitespace and format characters (Unicode Z* and Cf: ZWSP, ZWJ, BOM, direction marks …) at the ends
 _INVISIBLE_EDGES = re.compile(r"^[\s\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff\u00ad\u180e]+|[\s\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff\u00ad\u180e]+$")
+
+MAX_OVERRIDES_CHARS = 8192
 
 Decision = Literal["approve", "reject", "request_info"]
 RunKind = Literal["applications", "impact", "proactive"]
@@ -175,6 +178,17 @@ class ImpactCreate(BaseModel):
     )
     measures: list[str] | None = Field(default=None, max_length=200)
     lang: Lang | None = None
+
+    @field_validator("overrides")
+    @classmethod
+    def _bounded(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Stored with the run and shown in every list of runs: kept small (a rule pack has a few
+        dozen parameters; a tiered one a handful of tiers)."""
+        if v is not None and len(json.dumps(v, ensure_ascii=False)) > MAX_OVERRIDES_CHARS:
+            raise ValueError(
+                f"参数覆盖过长（最多 {MAX_OVERRIDES_CHARS} 个字符）/ overrides too long (at most {MAX_OVERRIDES_CHARS} characters)"
+            )
+        return v
 
 
 class ProactiveCreate(BaseModel):

@@ -240,6 +240,14 @@ def test_impact_overrides_are_refused_in_words_not_internals(bureau):
         text = r.text
         assert "<class" not in text and "validation error for" not in text and "pydantic" not in text, text
         assert body["errors"][0]["field"] == f"overrides.{key}"
+    # overrides are stored with the run and shown in every list: a megabyte of them is refused
+    huge = {
+        "hte-recognition.min_rd_expense_ratio": {"by": "x", "tiers": [{"upto": "1", "value": "0.1"}] * 20_000}
+    }
+    body = assert_problem(
+        bureau.client.post(url, json={"overrides": huge}, headers=bureau.reviewer.headers), 422
+    )
+    assert body["errors"][0]["field"] == "overrides"
 
 
 def test_a_review_reason_of_invisible_characters_is_refused(bureau):
