@@ -27,7 +27,7 @@ from ..deps import AdminDep, EngineDep, PageDep, Principal, PrincipalDep, QueryL
 from ..routing import CheckedJSONRoute
 from ..schemas.common import Outcome, Page
 from ..screening import services
-from ..screening.importer import import_upload
+from ..screening.importer import import_upload, while_running
 from ..screening.schemas import (
     DecisionCreate,
     DecisionPublic,
@@ -164,7 +164,13 @@ def create_screening(
         title,
     )
     background.add_task(
-        import_upload, request.app.state.screening_db, run.id, settings.limits(), settings.import_lease
+        while_running,
+        request.app.state.screening_stopping,
+        import_upload,
+        request.app.state.screening_db,
+        run.id,
+        settings.limits(),
+        settings.import_lease,
     )
     response.headers["Location"] = f"/v1/screenings/{run.id}"
     return services.run_public(db, run, lang)
@@ -215,7 +221,13 @@ def create_proactive(
     run = services.create_proactive_run(
         db, engine, settings, principal, body.measures, body.as_of or dt.date.today()
     )
-    background.add_task(services.import_profiles, request.app.state.screening_db, run.id)
+    background.add_task(
+        while_running,
+        request.app.state.screening_stopping,
+        services.import_profiles,
+        request.app.state.screening_db,
+        run.id,
+    )
     response.headers["Location"] = f"/v1/screenings/{run.id}"
     return services.run_public(db, run, lang)
 

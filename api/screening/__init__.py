@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -34,6 +35,7 @@ def install(app: FastAPI, v1: APIRouter, settings: ScreeningSettings | None = No
         api_settings.rules_dir, api_settings.backend, settings.rule_packs_dir, engine=app.state.engine
     )
     app.state.screening_runner = None
+    app.state.screening_stopping = threading.Event()  # set at shutdown: imports stop being waited for
 
     inner = app.router.lifespan_context
 
@@ -72,6 +74,7 @@ def _start(app: FastAPI) -> None:
 
 
 def _stop(app: FastAPI) -> None:
+    app.state.screening_stopping.set()
     runner = app.state.screening_runner
     if runner is not None:
         runner.stop()

@@ -12,7 +12,8 @@ import datetime as dt
 import logging
 import os
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,20 @@ def end_import(db: DbEngine, run_id: str, error: dict[str, Any] | None = None) -
             pass
     if error is None:
         finish_if_complete(db, run_id)
+
+
+def while_running(stopping: threading.Event, target: Callable[..., Any], *args: Any) -> None:
+    """Run ``target`` (an import) in a daemon thread and wait for it while the service runs.
+
+    An upload's import is a background task of its request, run on a thread of the server's pool,
+    and those threads are not daemons: at shutdown the interpreter waits for them, so SIGTERM during
+    a 200,000-row import waited for the import. Here the pool's thread stops waiting when the
+    service stops (``stopping``, set by the screening lifespan), and the import's own thread, a
+    daemon, ends with the process; the next start resumes the import (its importer is gone)."""
+    t = threading.Thread(target=target, args=args, daemon=True, name="screening-import")
+    t.start()
+    while t.is_alive() and not stopping.is_set():
+        t.join(0.2)
 
 
 def claim_import(db: DbEngine, run_id: str, lease: dt.timedelta) -> bool:

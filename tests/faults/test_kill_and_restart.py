@@ -140,3 +140,33 @@ def test_a_worker_killed_while_idle_then_sigterm_stops_the_service_within_10_s(s
     service.proc.send_signal(signal.SIGTERM)
     service.proc.wait(10)  # raises TimeoutExpired if the service hangs
     wait_until(lambda: not service.alive(), 10, "every process of the service to end")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_sigterm_during_an_import_stops_the_service_within_10_s_and_the_import_resumes(
+    services, database_url
+):
+    # before: the import ran on a server thread the interpreter waits for at exit: SIGTERM waited
+    # for the whole import
+    key = reviewer_key(database_url)
+    data = csv_bytes(population(3 * ROWS, seed=98))  # an import of ~20 s or more
+    first = services.start()
+    r = httpx.post(
+        f"{first.url}/v1/screenings",
+        headers={"X-API-Key": key},
+        files={"file": ("申报.csv", data, "text/csv")},
+        data={"as_of": AS_OF.isoformat(), "measures": ",".join(MEASURES)},
+        timeout=60,
+    )
+    run_id = r.json()["id"]
+    wait_until(lambda: _run(first, key, run_id)["progress"]["rows_read"] > 0, 60, "the import to start")
+    first.proc.send_signal(signal.SIGTERM)
+    first.proc.wait(10)  # raises TimeoutExpired if the service waits for the import
+    wait_until(lambda: not first.alive(), 10, "every process of the service to end")
+    assert _run_db(database_url, run_id).total_rows < 3 * ROWS, "stopped while importing"
+    second = services.start()
+    wait_until(lambda: _status(second, key, run_id) == "done", 240, "the resumed run to finish")
+    progress = _run(second, key, run_id)["progress"]
+    assert progress["rows_read"] == 3 * ROWS and progress["rows_done"] == progress["rows_total"]
+    per_row = _results_per_row(database_url, run_id)
+    assert len(per_row) == progress["rows_total"] and set(per_row.values()) == {len(MEASURES)}
