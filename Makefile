@@ -41,7 +41,7 @@ PORT    ?= 8000
 # the HTTP service in the foreground: SQLite under var/ (HUIQI_DATABASE_URL to change), example enterprises loaded
 run: setup web-assets
 	$(BIN)/python -m api prepare --host $(HOST) --port $(PORT)
-	exec $(BIN)/uvicorn api.main:app --host $(HOST) --port $(PORT) --workers $(WORKERS) --no-access-log
+	exec $(BIN)/uvicorn api.main:app --host $(HOST) --port $(PORT) --workers $(WORKERS) --no-access-log --no-proxy-headers --timeout-graceful-shutdown 3
 
 lint: setup
 	$(BIN)/ruff check $(wildcard engine api tests features)

@@ -6,6 +6,7 @@ Nothing ships with a default password: the first administrator is made with ``hu
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Annotated
 
@@ -27,6 +28,19 @@ def _session():
     engine = make_engine(get_settings())
     migrate(engine)
     return make_sessionmaker(engine)()
+
+
+def _operator():
+    """Who acts at the command line, for the audit log: the operating-system user."""
+    import getpass
+
+    from .audit import CommandLine
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = str(os.getuid())
+    return CommandLine(f"cli:{who}")
 
 
 def _fail(msg: str, code: int = 2) -> None:
@@ -72,7 +86,7 @@ def add_user(
         _fail("\n".join(f"{field_path(x['loc'])}: {field_message(x, 'zh')}" for x in e.errors()))
     with _session() as db:
         try:
-            user = create_user(db, data)
+            user = create_user(db, data, _operator())
         except ApiProblem as p:
             _fail(p.detail[0] + " / " + p.detail[1] if p.detail else p.kind)
         typer.echo(f"已创建账号 / created: id={user.id} username={user.username} role={user.role}")
@@ -97,18 +111,16 @@ def create_key(
     expires_in_days: Annotated[int | None, typer.Option("--expires-in-days")] = None,
 ) -> None:
     """为账号签发 API 密钥并打印（仅此一次）/ issue an API key for an account and print it once."""
-    from sqlalchemy import select
 
-    from .models import User
     from .schemas.users import ApiKeyCreate
-    from .services.accounts import create_api_key
+    from .services.accounts import create_api_key, find_user
 
     with _session() as db:
-        user = db.scalar(select(User).where(User.username == username))
+        user = find_user(db, username)
         if user is None:
             _fail(f"没有账号 {username} / no such account")
         created = create_api_key(
-            db, ApiKeyCreate(user_id=user.id, name=name, expires_in_days=expires_in_days)
+            db, ApiKeyCreate(user_id=user.id, name=name, expires_in_days=expires_in_days), _operator()
         )
         typer.echo(created.key)
 
@@ -153,6 +165,40 @@ def openapi_cmd() -> None:
     sys.stdout.write(json.dumps(create_app(settings).openapi(), ensure_ascii=False, indent=2) + "\n")
 
 
+audit_app = typer.Typer(help="审计日志 / the audit log", no_args_is_help=True)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    anchor: Annotated[
+        str | None,
+        typer.Option(
+            "--anchor",
+            help="之前记下的链头哈希，须仍在链中 / a head hash noted earlier, which must still be in the chain",
+        ),
+    ] = None,
+) -> None:
+    """逐条核对审计日志的哈希链，报告第一处断开 / check the audit log's hash chain; report the first broken link.
+
+    Exit status 0 when the chain is whole, 1 when it is broken (the entry is named)."""
+    from .audit import verify
+
+    with _session() as db:
+        v = verify(db, anchor)
+    typer.echo(f"审计日志 / audit log: {v.entries} 条 / entries ({v.legacy} 条早于哈希链 / before the chain)")
+    if v.broken_id is not None:
+        typer.echo(f"断开 / BROKEN at entry id={v.broken_id}: {v.reason}", err=True)
+        raise typer.Exit(1)
+    if v.reason is not None:
+        typer.echo(f"断开 / BROKEN at the end of the chain: {v.reason}", err=True)
+        raise typer.Exit(1)
+    if v.anchor_found is False:
+        typer.echo(f"断开 / BROKEN: the anchor {anchor} is not in the chain (it was rewritten)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"完整 / intact. 链头 / head: {v.head_hash}")
+
+
 # the `huiqi` command: the engine's commands (check, screen, measures, rules …) and the service's
 # accounts, assembled here where both are visible (the engine knows nothing of the service)
 huiqi.add_typer(users_app, name="users")
+huiqi.add_typer(audit_app, name="audit")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -39,6 +40,18 @@ class Settings(BaseSettings):
     login_window_minutes: int = Field(
         default=15, ge=1, description="how long a failed login counts (and how long the wait can be)"
     )
+    trusted_proxies: str = Field(
+        default="",
+        description=(
+            "addresses or networks of the reverse proxies whose X-Forwarded-For is believed, comma-"
+            "separated (e.g. 10.0.0.5,10.1.0.0/16); none by default. Run uvicorn with --no-proxy-headers."
+        ),
+    )
+    stored_evaluations_per_day: int = Field(
+        default=1000,
+        ge=0,
+        description="evaluations one account may store per day (China Standard Time); 0 = no limit",
+    )
     default_lang: Literal["zh", "en"] = "zh"
     migrate_on_start: bool = Field(default=True, description="apply Alembic migrations when the app starts")
     examples_dir: Path = Field(
@@ -56,6 +69,18 @@ class Settings(BaseSettings):
             if v.startswith(prefix):
                 return "postgresql+psycopg://" + v[len(prefix) :]
         return v
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, v: str) -> str:
+        for part in v.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError names the bad one
+        return v
+
+    @property
+    def proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",") if p.strip()]
 
     @property
     def is_sqlite(self) -> bool:

@@ -165,8 +165,22 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     factory = sessionmaker(engine, expire_on_commit=False)
     path = sqlite_path(str(engine.url)) if engine.dialect.name == "sqlite" else None
     if path is not None:
-        SQLiteWriteGate(path).install(factory)
+        gate = SQLiteWriteGate(path)
+        gate.install(factory)
+        factory.configure(info={"sqlite_write_gate": gate})
     return factory
+
+
+def take_write_gate(session: Session) -> None:
+    """Take the SQLite write gate now, before reading what a write depends on (the audit chain's
+    head, the decision a new one supersedes); it is given back when the transaction ends. Sessions
+    of other databases, or not made by ``make_sessionmaker``, have no gate: a no-op."""
+    gate = session.info.get("sqlite_write_gate")
+    if gate is None or session.info.get("write_gate"):
+        return
+    session.connection()  # a transaction now, whose end gives the gate back
+    gate.acquire()
+    session.info["write_gate"] = True
 
 
 def alembic_config(engine: Engine):

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from engine import Engine
@@ -15,7 +15,8 @@ from engine import Engine
 from . import docs, openapi, problems, web
 from .config import Settings, get_settings
 from .db import make_engine, make_sessionmaker, migrate
-from .middleware import RejectNulInUrl
+from .deps import reject_bad_credentials, stored_evaluation_quota_on
+from .middleware import RejectNulInUrl, SecurityHeaders
 from .routers import api_keys, auth, enterprises, evaluations, health, measures, rulepack, users
 from .screening import install as install_screening
 from .screening.upload import BodySizeLimitWithUploads
@@ -67,8 +68,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db_engine = make_engine(settings)
     app.state.sessionmaker = make_sessionmaker(app.state.db_engine)
 
-    v1 = APIRouter(prefix="/v1")
-    for module in (evaluations, enterprises, measures, rulepack, auth, users, api_keys):
+    # credentials sent to a public route are checked too (401 when they do not check out)
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(reject_bad_credentials)])
+    # POST /v1/evaluations stores an authenticated caller's evaluation: counted against the daily quota
+    v1.include_router(
+        evaluations.router, dependencies=[Depends(stored_evaluation_quota_on(evaluations.create_evaluation))]
+    )
+    for module in (enterprises, measures, rulepack, auth, users, api_keys):
         v1.include_router(module.router)
     install_screening(app, v1)  # /v1/screenings, /v1/audit; background workers in the lifespan
     app.include_router(v1)
@@ -81,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # screening uploads may exceed max_body_bytes, up to HUIQI_SCREENING_MAX_UPLOAD_BYTES
     app.add_middleware(BodySizeLimitWithUploads, max_bytes=settings.max_body_bytes)
     app.add_middleware(RejectNulInUrl)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer carries them, refusals included
     return app
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Base, JSONDoc, UTCDateTime, utcnow
@@ -22,7 +22,7 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)  # unique case-insensitively too
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     # an enterprise account is bound to one 统一社会信用代码; others have none
@@ -30,6 +30,9 @@ class User(Base):
     display_name: Mapped[str | None] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
 class ApiKey(Base):
@@ -70,7 +73,8 @@ class LoginFailure(Base):
     __tablename__ = "login_failures"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), index=True)  # SHA-256 of the name tried, hex
+    # HMAC-SHA-256 of the name tried under the server's secret (api.secret.account_key), hex
+    username: Mapped[str] = mapped_column(String(64), index=True)
     client: Mapped[str] = mapped_column(String(64), index=True)  # IPv4 address or IPv6 /64
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
@@ -94,6 +98,8 @@ class Evaluation(Base):
     """A stored decision: the input snapshot, the assessment date, the rule pack version, the results."""
 
     __tablename__ = "evaluations"
+    # an account's evaluations of a day, counted by the daily quota (api.services.quota)
+    __table_args__ = (Index("ix_evaluations_created_by_created_at", "created_by", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     credit_code: Mapped[str] = mapped_column(String(18), index=True)
@@ -108,3 +114,14 @@ class Evaluation(Base):
     result: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class EvaluationQuota(Base):
+    """Stored evaluations per account and day (China Standard Time): the daily quota is counted
+    here, one row per account and day, incremented only while under the limit."""
+
+    __tablename__ = "evaluation_quota"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)

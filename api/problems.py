@@ -50,6 +50,7 @@ KINDS: dict[str, tuple[int, str, str]] = {
     "conflict": (409, "与现有数据冲突", "Conflict with existing data"),
     "payload-too-large": (413, "请求体过大", "Request body too large"),
     "too-many-attempts": (429, "尝试次数过多", "Too many attempts"),
+    "quota-exceeded": (429, "超出每日配额", "Daily quota exceeded"),
     "unsupported-media-type": (415, "请求体应为 JSON", "The request body must be JSON"),
     "validation-error": (422, "请求参数不符合要求", "The request is invalid"),
     "invalid-profile": (422, "企业画像不符合契约", "The profile breaks the contract"),

@@ -225,6 +225,48 @@ class TableError(Exception):
         return pick((self.zh, self.en), lang)
 
 
+# what is kept of columns nobody knows (reported, never used): enough to show a clerk what was skipped
+IGNORED_KEPT = 50
+HEADER_CHARS_KEPT = 100
+PROBLEMS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one file may hold. Every limit is checked while the file streams, so that a crafted file
+    is refused after reading at most about a limit's worth of it, never after expanding it whole.
+
+    An XLSX is a ZIP of XML parts: a few KB can expand to gigabytes, so the parts' expanded sizes
+    (which ``zipfile`` enforces while reading: a part longer than its directory entry says fails its
+    CRC) are checked before any is read, the shared strings are counted as they are read, and the
+    worksheet's elements as they stream. Excel's own limits: 16,384 columns, 1,048,576 rows, 32,767
+    characters in a cell."""
+
+    max_rows: int | None = None  # data rows (blank rows are not counted)
+    max_columns: int = 1024  # columns in the header and in any row
+    max_cells: int = 50_000_000  # cells in the worksheet (XLSX)
+    max_cell_chars: int = 32_767  # characters in one cell (Excel's own limit)
+    max_shared_strings: int = 2_000_000  # distinct texts of an XLSX
+    max_shared_strings_bytes: int = 128 * 1024 * 1024  # their XML, expanded
+    max_sheet_bytes: int = 4 * 1024 * 1024 * 1024  # the worksheet's XML, expanded
+    max_part_bytes: int = 16 * 1024 * 1024  # any other part (styles, workbook, theme …), expanded
+    max_parts: int = 1000  # entries in the ZIP
+    max_row_number: int = 1_048_576  # a row number past Excel's last row is a crafted file
+    max_line_bytes: int = 16 * 1024 * 1024  # one JSONL line
+    max_json_depth: int = 64  # nesting of a JSONL line or a projects JSON cell
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def _limit_error(what_zh: str, what_en: str, limit: int) -> TableError:
+    return TableError(
+        "limit",
+        f"文件超出上限：{what_zh}最多 {limit:,}，请检查文件或拆分后分批上传",
+        f"the file exceeds a limit: at most {limit:,} {what_en}; check the file or split it",
+    )
+
+
 def _split_unit(header: str) -> tuple[str, str | None]:
     m = _UNIT_AT_END.match(header)
     if m:
@@ -317,7 +359,8 @@ class Layout:
 
     headers: list[str]
     columns: dict[int, Column]
-    ignored: list[dict[str, Any]] = field(default_factory=list)
+    ignored: list[dict[str, Any]] = field(default_factory=list)  # the first IGNORED_KEPT of them
+    ignored_total: int = 0
 
     def index_of(self, path: str) -> int:
         return next(i for i, c in self.columns.items() if c.path == path)
@@ -332,15 +375,27 @@ class Layout:
         ]
 
 
-def layout_of(headers: list[Any]) -> Layout:
+def layout_of(headers: list[Any], limits: Limits = DEFAULT_LIMITS) -> Layout:
+    """The columns a header row names. Unknown headers are ignored and reported, but only the first
+    ``IGNORED_KEPT`` of them, each cut to ``HEADER_CHARS_KEPT`` characters, are kept: a header of
+    500,000 junk columns or one 400 MB cell is a file's problem, not something to store."""
+    if len(headers) > limits.max_columns:
+        last = max((i for i, h in enumerate(headers) if h is not None and str(h).strip()), default=-1)
+        if last >= limits.max_columns:
+            raise _limit_error("列数", "columns", limits.max_columns)
+        headers = headers[: last + 1]
     texts = ["" if h is None else str(h).strip() for h in headers]
     columns: dict[int, Column] = {}
-    ignored = []
+    ignored: list[dict[str, Any]] = []
+    ignored_total = 0
     problems = []
     seen: dict[str, int] = {}
     for i, h in enumerate(texts):
         if not h:
             continue
+        if len(h) > HEADER_CHARS_KEPT:
+            # no column's header is this long: an unknown column, kept short
+            h = texts[i] = h[:HEADER_CHARS_KEPT] + "…"
         col, problem = column_for_header(h)
         if problem:
             problems.append(
@@ -348,7 +403,9 @@ def layout_of(headers: list[Any]) -> Layout:
             )
             continue
         if col is None:
-            ignored.append({"column": column_letter(i), "header": h})
+            ignored_total += 1
+            if len(ignored) < IGNORED_KEPT:
+                ignored.append({"column": column_letter(i), "header": h})
             continue
         if col.path in seen:
             problems.append(
@@ -364,12 +421,16 @@ def layout_of(headers: list[Any]) -> Layout:
         seen[col.path] = i
         columns[i] = col
     if problems:
+        shown = problems[:PROBLEMS_SHOWN]
+        more_zh = f"等 {len(problems)} 处" if len(problems) > len(shown) else ""
+        more_en = f" and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
         raise TableError(
             "bad-headers",
             "表头有误："
-            + "；".join(f"{p['column']} 列“{p['header']}”：{p['reason'].split(' / ')[0]}" for p in problems),
-            "bad headers: " + "; ".join(f"column {p['column']} {p['header']!r}" for p in problems),
-            problems,
+            + "；".join(f"{p['column']} 列“{p['header']}”：{p['reason'].split(' / ')[0]}" for p in shown)
+            + more_zh,
+            "bad headers: " + "; ".join(f"column {p['column']} {p['header']!r}" for p in shown) + more_en,
+            shown,
         )
     if "credit_code" not in seen:
         raise TableError(
@@ -377,7 +438,7 @@ def layout_of(headers: list[Any]) -> Layout:
             "找不到“统一社会信用代码”列（第 1 行应为表头，可下载模板对照）",
             "no credit_code column (row 1 must hold the headers; compare with the template)",
         )
-    return Layout(texts, columns, ignored)
+    return Layout(texts, columns, ignored, ignored_total)
 
 
 # ---------------------------------------------------------------- cells
@@ -526,9 +587,11 @@ def _number_text(v: Any) -> str:
 
 def _json_array(v: Any) -> list[Any]:
     try:
-        data = json.loads(str(v))
+        data = _loads_bounded(str(v), DEFAULT_LIMITS.max_json_depth)
     except json.JSONDecodeError as e:
         raise CellError(f"不是有效的 JSON：{e.msg}（第 {e.pos} 个字符）", f"not valid JSON: {e}") from None
+    except ValueError as e:
+        raise CellError(f"不是有效的 JSON：{e}", f"not valid JSON: {e}") from None
     if not isinstance(data, list):
         raise CellError("应为 JSON 数组 [...]", "expected a JSON array [...]")
     return data
@@ -836,41 +899,61 @@ def detect_encoding(fh: IO[bytes]) -> str:
 
 
 class Table:
-    """One uploaded file: its layout (from the header row) and its rows, streamed."""
+    """One uploaded file: its layout (from the header row) and its rows, streamed within ``limits``."""
 
-    def __init__(self, fh: IO[bytes], fmt: str, lang: str = "zh") -> None:
+    def __init__(self, fh: IO[bytes], fmt: str, lang: str = "zh", limits: Limits = DEFAULT_LIMITS) -> None:
         if fmt not in FORMATS:
             raise TableError("unsupported-format", f"不支持的格式 {fmt}", f"unsupported format {fmt}")
         self.fh = fh
         self.format = fmt
         self.lang = lang
+        self.limits = limits
         self.encoding: str | None = None
         self.layout: Layout | None = None
-        self._wb = None
+        self._xlsx: _Xlsx | None = None
         if fmt == "csv":
             self.encoding = detect_encoding(fh)
             header = next(self._csv_records(), None)
             if header is None:
                 raise TableError("empty-file", "文件是空的", "the file is empty")
-            self.layout = layout_of(header[1])
+            self.layout = layout_of(header[1], limits)
         elif fmt == "xlsx":
+            self._xlsx = _Xlsx(fh, limits)
             header = next(self._xlsx_records(), None)
             if header is None:
                 raise TableError("empty-file", "工作表是空的", "the worksheet is empty")
-            self.layout = layout_of(list(header[1]))
+            self.layout = layout_of(list(header[1]), limits)
 
     # -- raw records: (row number, cells)
 
     def _csv_records(self) -> Iterator[tuple[int, list[str]]]:
         self.fh.seek(0)
         text = io.TextIOWrapper(self.fh, encoding=self.encoding or "utf-8", newline="")
+        limit = self.limits.max_line_bytes
+        taken = 0  # characters of the record being read (csv asks for lines until the record ends)
+
+        def lines() -> Iterator[str]:
+            nonlocal taken
+            while True:
+                line = text.readline(limit + 1)
+                if not line:
+                    return
+                taken += len(line)
+                if taken > limit:
+                    raise _limit_error("一行的字符数", "characters in one row", limit)
+                yield line
+
         try:
-            first = text.readline()
+            first = text.readline(limit + 1)
             delimiter = "\t" if first.count("\t") > first.count(",") else ","
             text.seek(0)
-            reader = csv.reader(text, delimiter=delimiter)
+            reader = csv.reader(lines(), delimiter=delimiter)
             try:
-                yield from enumerate(reader, start=1)
+                for number, cells in enumerate(reader, start=1):
+                    taken = 0
+                    if len(cells) > self.limits.max_columns:
+                        cells = _trim_width(cells, self.limits.max_columns, number)
+                    yield number, cells
             except csv.Error as e:
                 raise TableError(
                     "bad-csv",
@@ -880,42 +963,14 @@ class Table:
         finally:
             text.detach()
 
-    def _workbook(self):
-        import zipfile
-
-        from openpyxl import load_workbook
-
-        if self._wb is None:
-            self.fh.seek(0)
-            try:
-                self._wb = load_workbook(self.fh, read_only=True, data_only=True)
-            except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
-                raise TableError(
-                    "bad-xlsx",
-                    f"无法读取 Excel 文件（{type(e).__name__}），请确认是 .xlsx 格式",
-                    f"cannot read the Excel file ({type(e).__name__}); is it .xlsx?",
-                ) from None
-        return self._wb
-
-    def _sheet(self):
-        wb = self._workbook()
-        if SHEET_NAME in wb.sheetnames:
-            return wb[SHEET_NAME]
-        return wb.worksheets[0]
-
     def _xlsx_records(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
-        ws = self._sheet()
-        try:
-            yield from enumerate(ws.iter_rows(values_only=True), start=1)
-        except Exception as e:  # noqa: BLE001 - a damaged sheet is the file's problem, not ours
-            raise TableError(
-                "bad-xlsx", f"Excel 工作表读取中断：{type(e).__name__}", f"the worksheet cannot be read: {e}"
-            ) from None
+        assert self._xlsx is not None
+        return self._xlsx.records()
 
     def close(self) -> None:
-        if self._wb is not None:
-            self._wb.close()
-            self._wb = None
+        if self._xlsx is not None:
+            self._xlsx.close()
+            self._xlsx = None
 
     # -- rows
 
@@ -930,10 +985,7 @@ class Table:
 
     def _data_records(self) -> Iterator[tuple[int, Any]]:
         if self.format == "jsonl":
-            self.fh.seek(0)
-            for number, line in enumerate(self.fh, start=1):
-                if line.strip():
-                    yield number, line
+            yield from _jsonl_lines(self.fh, self.limits.max_line_bytes)
             return
         records = self._csv_records() if self.format == "csv" else self._xlsx_records()
         next(records, None)  # the header
@@ -943,22 +995,346 @@ class Table:
             yield number, cells
 
     def rows(self, start_after: int = 0) -> Iterator[ParsedRow]:
-        """Every data row, parsed; ``start_after`` skips rows up to that number (resuming an import)."""
+        """Every data row, parsed; ``start_after`` skips rows up to that number (resuming an import).
+        Past ``limits.max_rows`` data rows, ``TableError``."""
+        seen = 0
+        max_rows = self.limits.max_rows
         for number, cells in self._data_records():
+            seen += 1
+            if max_rows is not None and seen > max_rows:
+                raise TableError(
+                    "too-many-rows",
+                    f"文件超过行数上限：最多 {max_rows} 行数据，请拆分后分批上传",
+                    f"too many rows: at most {max_rows} data rows per file; split it",
+                )
             if number <= start_after:
                 continue
             if self.format == "jsonl":
-                yield parse_json_line(number, cells, self.lang)
+                yield parse_json_line(number, cells, self.lang, self.limits)
             else:
                 assert self.layout is not None
                 yield build_row(number, list(cells), self.layout, self.lang)
+
+
+def _trim_width(cells: list[Any], limit: int, number: int) -> list[Any]:
+    """A row wider than the limit is refused unless all it has past the limit is blank."""
+    if any(c is not None and str(c).strip() for c in cells[limit:]):
+        raise _limit_error(f"每行的列数（第 {number} 行超出）", f"columns in a row (row {number})", limit)
+    return cells[:limit]
+
+
+def _jsonl_lines(fh: IO[bytes], limit: int) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, line) for every non-blank line; a line longer than ``limit`` bytes is read past
+    in blocks and given as None (that row is an error, the others are read)."""
+    fh.seek(0)
+    number = 0
+    while True:
+        line = fh.readline(limit + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > limit and not line.endswith(b"\n"):
+            while True:  # the rest of the line, never held whole
+                more = fh.readline(1 << 20)
+                if not more or more.endswith(b"\n"):
+                    break
+            yield number, None
+            continue
+        if line.strip():
+            yield number, line
+
+
+# ---------------------------------------------------------------- XLSX within limits
+
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW_TAG = _MAIN_NS + "row"
+_CELL_TAG = _MAIN_NS + "c"
+_SHEET_DATA_TAG = _MAIN_NS + "sheetData"
+_SI_TAG = _MAIN_NS + "si"
+
+
+def _bad_xlsx(e: BaseException | None = None, zh: str = "", en: str = "") -> TableError:
+    why = type(e).__name__ if e is not None else ""
+    return TableError(
+        "bad-xlsx",
+        zh or f"无法读取 Excel 文件（{why}），请确认是 .xlsx 格式且未损坏",
+        en or f"cannot read the Excel file ({why}); is it an undamaged .xlsx?",
+    )
+
+
+def check_xlsx_archive(fh: IO[bytes], limits: Limits = DEFAULT_LIMITS) -> None:
+    """The ZIP's directory only, nothing expanded: a ZIP at all, not too many parts, and no part
+    that would expand past its limit. Cheap enough to answer an upload with."""
+    import zipfile
+
+    fh.seek(0)
+    try:
+        with zipfile.ZipFile(fh) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as e:
+        raise _bad_xlsx(e) from None
+    if len(infos) > limits.max_parts:
+        raise _limit_error("ZIP 中的部件数", "parts in the ZIP", limits.max_parts)
+    for info in infos:
+        name = info.filename.lower()
+        if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            cap = limits.max_sheet_bytes
+        elif name == "xl/sharedstrings.xml":
+            cap = limits.max_shared_strings_bytes
+        else:
+            cap = limits.max_part_bytes
+        if info.file_size > cap:
+            raise TableError(
+                "limit",
+                f"文件超出上限：Excel 文件中的 {info.filename} 展开后为 {info.file_size:,} 字节，最多 {cap:,} 字节",
+                f"the file exceeds a limit: {info.filename} expands to {info.file_size:,} bytes, at most {cap:,}",
+            )
+    # the small parts that say what the workbook is: well-formed XML without DTD or entities
+    names = {i.filename.lower(): i.filename for i in infos}
+    fh.seek(0)
+    with zipfile.ZipFile(fh) as archive:
+        for part in ("[content_types].xml", "xl/workbook.xml"):
+            if part not in names:
+                raise _bad_xlsx(
+                    zh=f"Excel 文件缺少 {part}，请确认是 .xlsx 格式", en=f"the Excel file has no {part}"
+                )
+            try:
+                for _ in _iterparse(archive.open(names[part]), ("end",)):
+                    pass
+            except Exception as e:  # noqa: BLE001 - malformed XML, a DTD, an entity: the file's problem
+                raise _bad_xlsx(e) from None
+    fh.seek(0)
+
+
+def _iterparse(source: Any, events: tuple[str, ...]) -> Iterator[tuple[str, Any]]:
+    # no DTD, no entities: an XLSX needs neither, and refusing them refuses billion laughs and
+    # external entities outright
+    from defusedxml.ElementTree import iterparse
+
+    return iterparse(source, events=events, forbid_dtd=True)
+
+
+def _shared_strings(src: IO[bytes], limits: Limits) -> list[str]:
+    """The shared string table, counted and measured while it streams (openpyxl's reader, bounded)."""
+    from openpyxl.cell.text import Text
+
+    strings: list[str] = []
+    root = None
+    for event, node in _iterparse(src, ("start", "end")):
+        if event == "start":
+            if root is None:
+                root = node
+            continue
+        if node.tag != _SI_TAG:
+            continue
+        text = Text.from_tree(node).content.replace("x005F_", "")
+        if len(text) > limits.max_cell_chars:
+            raise _limit_error("单元格的字符数", "characters in a cell", limits.max_cell_chars)
+        strings.append(text)
+        if len(strings) > limits.max_shared_strings:
+            raise _limit_error(
+                "不同文本的个数（共享字符串）", "distinct texts (shared strings)", limits.max_shared_strings
+            )
+        root.clear()  # the strings read so far are kept as text, not as elements
+    return strings
+
+
+class _Xlsx:
+    """An XLSX read within ``Limits``: openpyxl reads the workbook's parts (styles, sheets' names,
+    date formats), the shared strings are read by ``_shared_strings``, and the worksheet's rows are
+    streamed here, counting every element as it starts, so that a row of five million cells is
+    refused at the first cell past the limit rather than built. Cells are converted by openpyxl's
+    own worksheet parser (numbers, dates by the cell's number format, booleans, inline text)."""
+
+    def __init__(self, fh: IO[bytes], limits: Limits) -> None:
+        from openpyxl.reader.excel import ExcelReader
+        from openpyxl.styles.stylesheet import apply_stylesheet
+        from openpyxl.xml.constants import SHARED_STRINGS
+
+        check_xlsx_archive(fh, limits)
+        self.limits = limits
+
+        class BoundedReader(ExcelReader):
+            """openpyxl's reader doing only what is needed here: the manifest, the shared strings
+            (bounded), the workbook (sheet names, the 1904 calendar) and the styles (which number
+            formats are dates). Its worksheet objects are not made: making one parses the sheet
+            up to its dimension, or whole when it has none, before a single row is read."""
+
+            def read_strings(self) -> None:
+                ct = self.package.find(SHARED_STRINGS)
+                if ct is not None:
+                    with self.archive.open(ct.PartName[1:]) as src:
+                        self.shared_strings = _shared_strings(src, limits)
+
+            def read(self) -> None:
+                self.read_manifest()
+                self.read_strings()
+                self.read_workbook()
+                apply_stylesheet(self.archive, self.wb)
+                self.sheets = [
+                    (sheet.name, rel.target)
+                    for sheet, rel in self.parser.find_sheets()
+                    if rel.target in self.valid_files and "chartsheet" not in rel.Type
+                ]
+
+        fh.seek(0)
+        try:
+            reader = BoundedReader(fh, read_only=True, data_only=True)
+            reader.read()
+        except TableError:
+            raise
+        except Exception as e:  # noqa: BLE001 - malformed XML, a missing part …: the file's problem
+            raise _bad_xlsx(e) from None
+        self.reader = reader
+        self.wb = reader.wb
+        self.strings = reader.shared_strings
+
+    def close(self) -> None:
+        self.reader.archive.close()
+
+    def _sheet_part(self) -> str:
+        sheets = dict(self.reader.sheets)
+        if not sheets:
+            raise _bad_xlsx(zh="Excel 文件中没有工作表", en="the Excel file has no worksheet")
+        return sheets.get(SHEET_NAME) or self.reader.sheets[0][1]
+
+    def records(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        """(row number, values) for every row from 1, blank rows included (as empty tuples)."""
+        try:
+            yield from self._records()
+        except TableError:
+            raise
+        except Exception as e:  # noqa: BLE001 - a damaged sheet is the file's problem, not ours
+            raise TableError(
+                "bad-xlsx",
+                f"Excel 工作表读取中断（{type(e).__name__}），文件可能已损坏",
+                f"the worksheet cannot be read ({type(e).__name__}); the file may be damaged",
+            ) from None
+
+    def _records(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        from openpyxl.worksheet._reader import WorkSheetParser
+
+        limits = self.limits
+        wb = self.wb
+        # the workbook's date formats as openpyxl's ReadOnlyWorksheet passes them to this parser
+        # (wb._date_formats): cells read here are read exactly as there
+        cells_of = WorkSheetParser(
+            None,
+            self.strings,
+            data_only=True,
+            epoch=wb.epoch,
+            date_formats=wb._date_formats,
+            timedelta_formats=wb._timedelta_formats,
+        )
+        in_row = 0  # elements inside the current row
+        row_cells = 0
+        cells = 0
+        outside = 0  # elements outside rows (columns, merged cells, formatting …)
+        depth = 0
+        sheet_data = None
+        last = 0
+        per_row = limits.max_columns * 16 + 16
+        with self.reader.archive.open(self._sheet_part()) as src:
+            for event, el in _iterparse(src, ("start", "end")):
+                if event == "start":
+                    depth += 1
+                    tag = el.tag
+                    if tag == _ROW_TAG:
+                        in_row, row_cells = 1, 0
+                    elif in_row:
+                        in_row += 1
+                        if tag == _CELL_TAG:
+                            row_cells += 1
+                            cells += 1
+                            if row_cells > limits.max_columns:
+                                raise _limit_error("每行的单元格数", "cells in a row", limits.max_columns)
+                            if cells > limits.max_cells:
+                                raise _limit_error("单元格总数", "cells", limits.max_cells)
+                        if in_row > per_row:
+                            raise _bad_xlsx(
+                                zh="Excel 工作表的一行中元素过多", en="too many elements in one row"
+                            )
+                    else:
+                        if tag == _SHEET_DATA_TAG:
+                            sheet_data = el
+                        outside += 1
+                        if outside > 1_000_000:
+                            raise _bad_xlsx(
+                                zh="Excel 工作表中元素过多", en="too many elements in the worksheet"
+                            )
+                    continue
+                depth -= 1
+                if el.tag == _ROW_TAG:
+                    number, row = cells_of.parse_row(el)
+                    in_row = 0
+                    if sheet_data is not None:
+                        sheet_data.clear()  # rows already read are not kept
+                    if number <= last:
+                        raise _bad_xlsx(
+                            zh="Excel 工作表的行号顺序错乱", en="the worksheet's rows are out of order"
+                        )
+                    if number > limits.max_row_number:
+                        raise _limit_error("行号", "as a row number", limits.max_row_number)
+                    for blank in range(last + 1, number):
+                        yield blank, ()
+                    last = number
+                    yield number, _values(row, limits.max_columns, number)
+                elif depth == 1 and not in_row:
+                    el.clear()  # a part of the sheet other than its rows: not needed
+
+
+def _values(row: list[dict[str, Any]], limit: int, number: int) -> tuple[Any, ...]:
+    """A row's cells (openpyxl's dicts with a column number) as values by position."""
+    if not row:
+        return ()
+    width = max(c["column"] for c in row)
+    if width > limit:
+        raise _limit_error(
+            f"列数（第 {number} 行有第 {width} 列）", f"columns (row {number} has column {width})", limit
+        )
+    values: list[Any] = [None] * width
+    for c in row:
+        values[c["column"] - 1] = c["value"]
+    return tuple(values)
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not allowed")
 
 
-def parse_json_line(number: int, line: bytes | str, lang: str = "zh") -> ParsedRow:
+def _depth(data: Any, limit: int) -> bool:
+    """True when ``data`` nests deeper than ``limit`` (walked without recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        node, d = stack.pop()
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, list):
+            if d > limit:
+                return True
+            stack.extend((x, d + 1) for x in node if isinstance(x, dict | list))
+    return False
+
+
+def _loads_bounded(text: str, limit: int) -> Any:
+    """``json.loads`` without NaN/Infinity and without nesting past ``limit`` (a line of 5,000
+    ``[`` would exhaust the parser's recursion): ValueError either way."""
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError(f"nested more than {limit} levels deep") from None
+    if _depth(data, limit):
+        raise ValueError(f"nested more than {limit} levels deep")
+    return data
+
+
+def parse_json_line(
+    number: int, line: bytes | str | None, lang: str = "zh", limits: Limits = DEFAULT_LIMITS
+) -> ParsedRow:
+    if line is None:
+        limit = limits.max_line_bytes
+        reason = (f"这一行超过 {limit:,} 字节，未读取", f"the line is longer than {limit:,} bytes; not read")
+        return ParsedRow(number, None, [_error(number, None, None, "(line)", None, *reason, lang)], {})
     try:
         text = line.decode("utf-8-sig") if isinstance(line, bytes) else line
     except UnicodeDecodeError as e:
@@ -967,8 +1343,8 @@ def parse_json_line(number: int, line: bytes | str, lang: str = "zh") -> ParsedR
     text = text.strip()
     raw: dict[str, Any] = {"line": text if len(text) <= 100_000 else text[:100_000] + "…"}
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
-    except (json.JSONDecodeError, ValueError) as e:
+        data = _loads_bounded(text, limits.max_json_depth)
+    except ValueError as e:
         return ParsedRow(
             number,
             None,
@@ -1045,11 +1421,17 @@ def parse_json_line(number: int, line: bytes | str, lang: str = "zh") -> ParsedR
     return row
 
 
-def open_table(fh: IO[bytes], filename: str | None = None, fmt: str | None = None, lang: str = "zh") -> Table:
+def open_table(
+    fh: IO[bytes],
+    filename: str | None = None,
+    fmt: str | None = None,
+    lang: str = "zh",
+    limits: Limits = DEFAULT_LIMITS,
+) -> Table:
     fh.seek(0)
     head = fh.read(8)
     fh.seek(0)
-    return Table(fh, fmt or detect_format(filename, head), lang)
+    return Table(fh, fmt or detect_format(filename, head), lang, limits)
 
 
 # ---------------------------------------------------------------- templates

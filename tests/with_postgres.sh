@@ -3,6 +3,7 @@
 # PostgreSQL as well as SQLite wherever `make test` runs: the server is installed from the
 # distribution's packages when absent, run as a non-root user, and stopped at the end, whatever
 # happens. With HUIQI_TEST_POSTGRES_URL already set, the command runs against that server instead.
+# HUIQI_TEST_PG_CTL, HUIQI_TEST_PGDATA and HUIQI_TEST_PG_OS_USER tell the fault tests how to restart it.
 #   usage: tests/with_postgres.sh COMMAND [ARG...]
 set -euo pipefail
 
@@ -54,6 +55,8 @@ if [ -z "${HUIQI_TEST_POSTGRES_URL:-}" ]; then
     as_pg "$PGBIN/pg_ctl" -D "$PGROOT/data" -l "$PGROOT/server.log" -w -t 60 \
         -o "-h 127.0.0.1 -p $PGPORT -k $PGROOT -c fsync=off -c full_page_writes=off -c max_connections=200" start >/dev/null
     export HUIQI_TEST_POSTGRES_URL="postgresql://huiqi@127.0.0.1:$PGPORT/postgres"
+    # the fault tests (tests/faults) restart this server mid-run: how to reach its pg_ctl
+    export HUIQI_TEST_PG_CTL="$PGBIN/pg_ctl" HUIQI_TEST_PGDATA="$PGROOT/data" HUIQI_TEST_PG_OS_USER="${PGOS_USER:-}"
     echo "== PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PGPORT (data in $PGROOT)"
 fi
 

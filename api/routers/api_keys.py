@@ -27,9 +27,9 @@ def list_api_keys(
 
 
 @router.post("", response_model=ApiKeyCreated, status_code=201, summary="签发 API 密钥 / issue an API key")
-def create_api_key(body: ApiKeyCreate, db: SessionDep, _admin: AdminDep) -> Any:
+def create_api_key(body: ApiKeyCreate, db: SessionDep, admin: AdminDep) -> Any:
     """密钥以该账号的身份和权限调用，请求头 ``X-API-Key``；完整密钥只在此返回一次。"""
-    return accounts.create_api_key(db, body)
+    return accounts.create_api_key(db, body, admin)
 
 
 @router.get("/{key_id}", response_model=ApiKeyPublic, summary="一个 API 密钥 / one API key")
@@ -38,6 +38,6 @@ def get_api_key(key_id: KeyId, db: SessionDep, _admin: AdminDep) -> Any:
 
 
 @router.delete("/{key_id}", response_model=ApiKeyPublic, summary="吊销 API 密钥 / revoke an API key")
-def revoke_api_key(key_id: KeyId, db: SessionDep, _admin: AdminDep) -> Any:
+def revoke_api_key(key_id: KeyId, db: SessionDep, admin: AdminDep) -> Any:
     """吊销后保留记录 / the record stays, marked revoked."""
-    return accounts.revoke_api_key(db, key_id)
+    return accounts.revoke_api_key(db, key_id, admin)

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
 
-from ..deps import PrincipalDep, SessionDep, SettingsDep
+from ..deps import PrincipalDep, SessionDep, SettingsDep, client_address
 from ..routing import CheckedJSONRoute
 from ..schemas.users import TokenPublic, UserPublic
 from ..services import accounts
@@ -38,7 +38,7 @@ def login(
     OAuth2 password flow (form-encoded); then send ``Authorization: Bearer <token>``. Too many failed
     logins get 429 with Retry-After (by default 5 of one account from one client in 15 minutes, 20
     from one client, 50 of one account; see HUIQI_LOGIN_*)."""
-    client = accounts.client_key(request.client.host if request.client else None)
+    client = accounts.client_key(client_address(request))
     user = accounts.authenticate(db, username, password, client, accounts.LoginPolicy.from_settings(settings))
     token, expires = accounts.issue_token(db, user, settings.token_ttl_minutes)
     response.headers["Cache-Control"] = "no-store"
@@ -54,7 +54,7 @@ def login(
 @router.post("/logout", status_code=204, summary="注销当前令牌 / revoke the current token")
 def logout(request: Request, db: SessionDep, principal: PrincipalDep) -> Response:
     if principal.via == "token":
-        accounts.revoke_token(db, request.headers["authorization"].partition(" ")[2].strip())
+        accounts.revoke_token(db, request.headers["authorization"].partition(" ")[2].strip(), principal)
     return Response(status_code=204)
 
 

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 
 from engine import Options, Profile
 
 from ..config import get_settings
-from ..deps import EngineDep, PageDep, PrincipalDep, QueryLang, SessionDep, use_lang
+from ..deps import EngineDep, PageDep, PrincipalDep, QueryLang, SessionDep, stored_evaluation_quota, use_lang
 from ..examples import enterprise_evaluation_examples, profile_examples
 from ..responses import engine_json
 from ..routing import CheckedJSONRoute
@@ -54,7 +54,7 @@ def put_profile(
     access.ensure_can_write_enterprise(principal, credit_code)
     row = profiles.put_profile(db, principal, credit_code, body)
     response.headers["Location"] = f"/v1/enterprises/{credit_code}/profile?version={row.version}"
-    return profiles.version_public(db, row)
+    return profiles.version_public(db, row, viewer=principal)
 
 
 @router.get("/{credit_code}/profile", response_model=ProfileVersionPublic, summary="企业画像 / a profile")
@@ -67,7 +67,7 @@ def get_profile(
     ] = None,
 ) -> dict[str, Any]:
     row = profiles.get_version(db, principal, credit_code, version)
-    return profiles.version_public(db, row)
+    return profiles.version_public(db, row, viewer=principal)
 
 
 @router.get(
@@ -88,6 +88,8 @@ def list_profile_versions(
     response_model=EvaluationPublic,
     status_code=201,
     summary="按已保存的画像评估并保存 / evaluate a stored profile and store the result",
+    dependencies=[Depends(stored_evaluation_quota)],
+    responses={429: {"description": "超出每日保存评估的配额 / the daily quota of stored evaluations is used up"}},
 )
 def evaluate_stored_profile(
     credit_code: CreditCode,

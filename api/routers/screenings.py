@@ -23,11 +23,11 @@ from starlette.responses import FileResponse
 
 from engine.tabular import FORMATS, MEDIA_TYPES, template_filename, template_years
 
-from ..deps import EngineDep, PageDep, Principal, PrincipalDep, QueryLang, SessionDep, use_lang
+from ..deps import AdminDep, EngineDep, PageDep, Principal, PrincipalDep, QueryLang, SessionDep, use_lang
 from ..routing import CheckedJSONRoute
 from ..schemas.common import Outcome, Page
 from ..screening import services
-from ..screening.importer import import_upload
+from ..screening.importer import import_upload, while_running
 from ..screening.schemas import (
     DecisionCreate,
     DecisionPublic,
@@ -113,11 +113,11 @@ def get_template(
     "/rule-packs", response_model=list[RulePackVersion], summary="可用的规则包版本 / rule pack versions"
 )
 def list_rule_packs(request: Request, _who: BureauDep) -> list[dict[str, Any]]:
-    """影响分析可选的规则包版本：当前版本，以及 HUIQI_SCREENING_RULE_PACKS_DIR 下的其他版本。"""
+    """影响分析可选的规则包版本：当前版本，以及 HUIQI_SCREENING_RULE_PACKS_DIR 下的其他版本（只给出文件夹名，不给服务器路径）。"""
     evaluators = request.app.state.screening_evaluators
     current = request.app.state.engine.version
     return [
-        {"version": v, "current": v == current, "rules_dir": str(evaluators.dirs[v])}
+        {"version": v, "current": v == current, "name": evaluators.dirs[v].name}
         for v in evaluators.versions()
     ]
 
@@ -163,7 +163,15 @@ def create_screening(
         lang,
         title,
     )
-    background.add_task(import_upload, request.app.state.screening_db, run.id)
+    background.add_task(
+        while_running,
+        request.app.state.screening_stopping,
+        import_upload,
+        request.app.state.screening_db,
+        run.id,
+        settings.limits(),
+        settings.import_lease,
+    )
     response.headers["Location"] = f"/v1/screenings/{run.id}"
     return services.run_public(db, run, lang)
 
@@ -213,7 +221,13 @@ def create_proactive(
     run = services.create_proactive_run(
         db, engine, settings, principal, body.measures, body.as_of or dt.date.today()
     )
-    background.add_task(services.import_profiles, request.app.state.screening_db, run.id)
+    background.add_task(
+        while_running,
+        request.app.state.screening_stopping,
+        services.import_profiles,
+        request.app.state.screening_db,
+        run.id,
+    )
     response.headers["Location"] = f"/v1/screenings/{run.id}"
     return services.run_public(db, run, lang)
 
@@ -224,6 +238,24 @@ def get_screening(
 ) -> dict[str, Any]:
     """进度：已评估行数 / 总行数、每秒行数、预计剩余时间 / progress: rows done of total, rate, time left."""
     return services.run_public(db, services.get_run(db, run_id), use_lang(request, lang))
+
+
+@router.delete(
+    "/{run_id}",
+    status_code=204,
+    summary="删除筛查（管理员，记入审计日志）/ delete a screening (admin, audited)",
+    responses={204: {"description": "已删除 / deleted"}},
+)
+def delete_screening(
+    run_id: RunId, db: SessionDep, settings: ScreeningSettingsDep, admin: AdminDep
+) -> Response:
+    """删除一次筛查及其全部数据（行、结果、审核记录），以及以它为基础的影响分析；正在进行的导入与评估随之停止。
+    审计日志记下删除了什么（批次、文件、行数、状态、审核记录数）。
+
+    Deletes a screening with its rows, results and review decisions, and the impact runs built on it;
+    an import or evaluation in progress stops. The audit log records what was deleted."""
+    services.delete_run(db, admin, services.get_run(db, run_id), settings.upload_dir)
+    return Response(status_code=204)
 
 
 @router.get("/{run_id}/results", response_model=Page[ResultPublic], summary="筛查结果 / results")

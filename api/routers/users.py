@@ -22,9 +22,9 @@ def list_users(db: SessionDep, _admin: AdminDep, page: PageDep) -> dict[str, Any
 
 
 @router.post("", response_model=UserPublic, status_code=201, summary="新建账号 / create an account")
-def create_user(body: UserCreate, db: SessionDep, _admin: AdminDep) -> Any:
-    """企业账号须绑定统一社会信用代码；密码至少 10 个字符，以 Argon2 散列保存。"""
-    return accounts.create_user(db, body)
+def create_user(body: UserCreate, db: SessionDep, admin: AdminDep) -> Any:
+    """企业账号须绑定统一社会信用代码；密码至少 10 个字符，以 Argon2 散列保存。用户名不区分大小写。记入审计日志。"""
+    return accounts.create_user(db, body, admin)
 
 
 @router.get("/{user_id}", response_model=UserPublic, summary="一个账号 / one account")

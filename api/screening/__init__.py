@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -34,6 +35,7 @@ def install(app: FastAPI, v1: APIRouter, settings: ScreeningSettings | None = No
         api_settings.rules_dir, api_settings.backend, settings.rule_packs_dir, engine=app.state.engine
     )
     app.state.screening_runner = None
+    app.state.screening_stopping = threading.Event()  # set at shutdown: imports stop being waited for
 
     inner = app.router.lifespan_context
 
@@ -64,12 +66,15 @@ def _start(app: FastAPI) -> None:
     settings: ScreeningSettings = app.state.screening_settings
     if settings.autostart and settings.workers >= 0:
         api = app.state.settings
-        runner = Runner(api.database_url, settings, api.rules_dir, api.backend)
+        runner = Runner(
+            api.database_url, settings, api.rules_dir, api.backend, expected_version=engine.version
+        )
         runner.start()
         app.state.screening_runner = runner
 
 
 def _stop(app: FastAPI) -> None:
+    app.state.screening_stopping.set()
     runner = app.state.screening_runner
     if runner is not None:
         runner.stop()

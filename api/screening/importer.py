@@ -12,7 +12,8 @@ import datetime as dt
 import logging
 import os
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.tabular import ParsedRow, TableError, open_table
+from engine.tabular import DEFAULT_LIMITS, Limits, ParsedRow, TableError, open_table
 
 from ..db import utcnow
 from .bulk import insert_many
@@ -30,8 +31,18 @@ from .work import finish_if_complete
 
 log = logging.getLogger("huiqi.screening")
 
-IMPORT_LEASE = dt.timedelta(minutes=2)
+IMPORT_LEASE = dt.timedelta(minutes=2)  # the default (HUIQI_SCREENING_IMPORT_LEASE_SECONDS)
 HOST = socket.gethostname()
+
+
+class ImportStopped(Exception):
+    """The run is no longer importing (deleted, failed, or its import finished elsewhere)."""
+
+
+def importer_id() -> str:
+    """Who is importing: host and process, so that a restarted service on the same host can tell at
+    once that the importer is gone (``dead_importer``) instead of waiting for its lease."""
+    return f"{HOST}:{os.getpid()}"
 
 
 def _chunks(rows: Iterator[ParsedRow], size: int) -> Iterator[list[ParsedRow]]:
@@ -60,10 +71,27 @@ def _row_record(run_id: str, r: ParsedRow) -> dict[str, Any]:
     }
 
 
-def store_batch(db: DbEngine, run_id: str, chunk_no: int, batch: list[Any]) -> None:
-    """One chunk: its rows, its entry for the workers and the run's counters, together."""
+def store_batch(
+    db: DbEngine, run_id: str, chunk_no: int, batch: list[Any], lease: dt.timedelta = IMPORT_LEASE
+) -> None:
+    """One chunk: its rows, its entry for the workers and the run's counters, together. The run's
+    row is updated first, and only while it is still importing: a run deleted (or failed) meanwhile
+    takes no more rows, and the update's row lock orders this against a deletion."""
     valid = sum(1 for r in batch if r["valid"])
     with Session(db) as s, s.begin():
+        counted = s.execute(
+            update(ScreeningRun)
+            .where(ScreeningRun.id == run_id, ScreeningRun.status == "importing")
+            .values(
+                total_rows=ScreeningRun.total_rows + len(batch),
+                valid_rows=ScreeningRun.valid_rows + valid,
+                invalid_rows=ScreeningRun.invalid_rows + (len(batch) - valid),
+                import_lease_until=utcnow() + lease,
+                import_owner=importer_id(),
+            )
+        ).rowcount
+        if counted != 1:
+            raise ImportStopped(run_id)
         insert_many(s, ScreeningRow.__table__, batch)  # one COPY or one executemany (``bulk``)
         s.add(
             ScreeningChunk(
@@ -75,16 +103,6 @@ def store_batch(db: DbEngine, run_id: str, chunk_no: int, batch: list[Any]) -> N
                 status="pending" if valid else "done",
                 attempts=0,
                 done_at=None if valid else utcnow(),
-            )
-        )
-        s.execute(
-            update(ScreeningRun)
-            .where(ScreeningRun.id == run_id)
-            .values(
-                total_rows=ScreeningRun.total_rows + len(batch),
-                valid_rows=ScreeningRun.valid_rows + valid,
-                invalid_rows=ScreeningRun.invalid_rows + (len(batch) - valid),
-                import_lease_until=utcnow() + IMPORT_LEASE,
             )
         )
 
@@ -101,9 +119,10 @@ def resume_point(db: DbEngine, run_id: str) -> tuple[int, int]:
 def end_import(db: DbEngine, run_id: str, error: dict[str, Any] | None = None) -> None:
     with Session(db) as s, s.begin():
         run = s.get(ScreeningRun, run_id)
-        assert run is not None
+        if run is None or run.status != "importing":
+            return  # deleted meanwhile, or ended by another importer
         path = run.upload_path
-        values: dict[str, Any] = {"upload_path": None, "import_lease_until": None}
+        values: dict[str, Any] = {"upload_path": None, "import_lease_until": None, "import_owner": None}
         if error is not None:
             values.update(status="failed", error=error, finished_at=utcnow())
         else:
@@ -118,8 +137,47 @@ def end_import(db: DbEngine, run_id: str, error: dict[str, Any] | None = None) -
         finish_if_complete(db, run_id)
 
 
-def import_upload(db: DbEngine, run_id: str) -> None:
+def while_running(stopping: threading.Event, target: Callable[..., Any], *args: Any) -> None:
+    """Run ``target`` (an import) in a daemon thread and wait for it while the service runs.
+
+    An upload's import is a background task of its request, run on a thread of the server's pool,
+    and those threads are not daemons: at shutdown the interpreter waits for them, so SIGTERM during
+    a 200,000-row import waited for the import. Here the pool's thread stops waiting when the
+    service stops (``stopping``, set by the screening lifespan), and the import's own thread, a
+    daemon, ends with the process; the next start resumes the import (its importer is gone)."""
+    t = threading.Thread(target=target, args=args, daemon=True, name="screening-import")
+    t.start()
+    while t.is_alive() and not stopping.is_set():
+        t.join(0.2)
+
+
+def claim_import(db: DbEngine, run_id: str, lease: dt.timedelta) -> bool:
+    """Take the import of a run: it is importing and its lease ran out (or it is ours already)."""
+    now = utcnow()
+    with Session(db) as s, s.begin():
+        return (
+            s.execute(
+                update(ScreeningRun)
+                .where(
+                    ScreeningRun.id == run_id,
+                    ScreeningRun.status == "importing",
+                    (ScreeningRun.import_lease_until.is_(None))
+                    | (ScreeningRun.import_lease_until < now)
+                    | (ScreeningRun.import_owner == importer_id())
+                    | (ScreeningRun.import_owner.is_(None)),
+                )
+                .values(import_lease_until=now + lease, import_owner=importer_id())
+            ).rowcount
+            == 1
+        )
+
+
+def import_upload(
+    db: DbEngine, run_id: str, limits: Limits = DEFAULT_LIMITS, lease: dt.timedelta = IMPORT_LEASE
+) -> None:
     """Read the run's uploaded file into rows and chunks (resuming after what is stored already)."""
+    if not claim_import(db, run_id, lease):
+        return
     with Session(db) as s:
         run = s.get(ScreeningRun, run_id)
         if run is None or run.status != "importing":
@@ -138,15 +196,20 @@ def import_upload(db: DbEngine, run_id: str) -> None:
     start_after, chunk_no = resume_point(db, run_id)
     try:
         with open(path, "rb") as fh:
-            table = open_table(fh, None, fmt, lang)
+            table = open_table(fh, None, fmt, lang, limits)
             try:
+                if table.layout is not None and start_after == 0:
+                    _note_ignored(db, run_id, table.layout.ignored, table.layout.ignored_total)
                 for batch in _chunks(table.rows(start_after=start_after), size):
-                    store_batch(db, run_id, chunk_no, [_row_record(run_id, r) for r in batch])
+                    store_batch(db, run_id, chunk_no, [_row_record(run_id, r) for r in batch], lease)
                     chunk_no += 1
             finally:
                 table.close()
     except TableError as e:
         end_import(db, run_id, {"zh": e.zh, "en": e.en, "errors": e.errors})
+        return
+    except ImportStopped:
+        log.warning("import of run %s stopped: the run is no longer importing", run_id)
         return
     except IntegrityError:
         # another importer (a restarted service that took over an expired lease) stored these rows
@@ -161,9 +224,59 @@ def import_upload(db: DbEngine, run_id: str) -> None:
     end_import(db, run_id)
 
 
+def _note_ignored(db: DbEngine, run_id: str, ignored: list[dict[str, Any]], total: int) -> None:
+    with Session(db) as s, s.begin():
+        s.execute(
+            update(ScreeningRun)
+            .where(ScreeningRun.id == run_id)
+            .values(ignored_columns=ignored or None, ignored_total=total)
+        )
+
+
 def interrupted_imports(db: DbEngine) -> list[str]:
-    """Imports whose importer stopped (its lease ran out) and whose file is still here."""
+    """Imports whose importer stopped, and whose file is still here: the lease ran out, or the
+    importer was a process of this host that is gone (a service killed and restarted at once)."""
     now = utcnow()
     with Session(db) as s:
-        runs = s.scalars(select(ScreeningRun).where(ScreeningRun.status == "importing")).all()
-        return [r.id for r in runs if r.import_lease_until is None or r.import_lease_until < now]
+        runs = s.execute(
+            select(ScreeningRun.id, ScreeningRun.import_lease_until, ScreeningRun.import_owner).where(
+                ScreeningRun.status == "importing"
+            )
+        ).all()
+    out = []
+    for run_id, until, owner in runs:
+        if dead_importer(owner):
+            release_import(db, run_id)
+            out.append(run_id)
+        elif until is None or until < now:
+            out.append(run_id)
+    return out
+
+
+def dead_importer(owner: str | None) -> bool:
+    """True when ``owner`` (``importer_id``) was a process of this host that no longer runs."""
+    if not owner or not owner.startswith(HOST + ":"):
+        return False
+    try:
+        pid = int(owner.rsplit(":", 1)[1])
+    except ValueError:
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def release_import(db: DbEngine, run_id: str) -> None:
+    """Let a restarted service take the import of a dead importer at once (its lease is void)."""
+    with Session(db) as s, s.begin():
+        s.execute(
+            update(ScreeningRun)
+            .where(ScreeningRun.id == run_id, ScreeningRun.status == "importing")
+            .values(import_lease_until=None, import_owner=None)
+        )

@@ -43,11 +43,14 @@ class ScreeningRun(Base):
     total_rows: Mapped[int] = mapped_column(Integer, default=0)
     valid_rows: Mapped[int] = mapped_column(Integer, default=0)
     invalid_rows: Mapped[int] = mapped_column(Integer, default=0)
+    # the first headers nobody knows (engine.tabular.IGNORED_KEPT of them, each cut short), and how many
     ignored_columns: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONDoc)
+    ignored_total: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
     # the uploaded file, kept until its import is complete (a restart resumes the import from it)
     upload_path: Mapped[str | None] = mapped_column(String(500))
     import_lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    import_owner: Mapped[str | None] = mapped_column(String(120))  # host:pid of the importer
     created_by: Mapped[int | None] = mapped_column(Integer)
     created_by_name: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -17,7 +17,9 @@ import multiprocessing as mp
 import os
 import signal
 import socket
+import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,27 @@ from .work import (
 
 log = logging.getLogger("huiqi.screening")
 HOST = socket.gethostname()
+IMPORT_SCAN_SECONDS = 2.0  # how often the supervisor looks for imports to take over
+
+
+# exit status of a worker whose rule pack on disk is not the one the service loaded (not restarted)
+EXIT_PACK_CHANGED = 3
+WORKER_GRACE_SECONDS = 3.0  # a worker finishing its chunk at shutdown, before it is killed
+STOP_SECONDS = 6.0  # the most Runner.stop() takes (SIGTERM must end the service within 10 s)
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Make the kernel kill this process when the process that started it dies (Linux
+    ``PR_SET_PDEATHSIG``), and exit now if it already has: a worker must never outlive its service,
+    re-parented to PID 1, and go on claiming chunks with the code and rules of a dead instance."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:
+        os._exit(0)
 
 
 def worker_main(
@@ -46,20 +69,42 @@ def worker_main(
     lease_seconds: float,
     poll_seconds: float,
     stop: Any,
+    parent_pid: int,
+    expected_version: str | None,
 ) -> None:
-    """One worker process (started with ``spawn``: a fresh interpreter, no threads inherited)."""
+    """One worker process (started with ``spawn``: a fresh interpreter, no threads inherited).
+
+    ``stop`` is the read end of a pipe whose write end only the supervisor holds: a message or its
+    end (the supervisor closed it, or its process died) stops the worker. A pipe, not a shared
+    ``multiprocessing.Event``: a worker killed inside ``Event.wait()`` dies holding the event's lock,
+    and ``Event.set()`` then blocks the shutdown for ever."""
+    die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when workers stop
     logging.basicConfig(level=logging.WARNING)
-    db = worker_db_engine(database_url)
     evaluators = Evaluators(rules_dir, backend, packs_dir)
-    while not stop.is_set():
+    evaluators.preload()  # claims are limited to the packs loaded here, never one loaded later
+    if expected_version is not None and expected_version not in evaluators.engines:
+        log.error(
+            "worker %s: the rule pack on disk is %s, the service loaded %s; this worker stops "
+            "(restart the service to screen with the new rules)",
+            worker_id,
+            next(iter(evaluators.engines)),
+            expected_version,
+        )
+        os._exit(EXIT_PACK_CHANGED)
+    db = worker_db_engine(database_url)
+
+    def stopping() -> bool:
+        return os.getppid() != parent_pid or stop.poll()
+
+    while not stopping():  # checked before every claim
         try:
             busy = work_once(db, evaluators, worker_id, lease_seconds)
         except Exception:  # noqa: BLE001 - a lost connection or a locked database: wait and go on
             log.exception("worker %s: error; retrying", worker_id)
             busy = False
-        if not busy:
-            stop.wait(poll_seconds)
+        if not busy and stop.poll(poll_seconds):
+            break
     db.dispose()
 
 
@@ -71,21 +116,26 @@ class Runner:
         rules_dir: str | Path | None = None,
         backend: str | None = None,
         lock_path: Path | None = None,
+        expected_version: str | None = None,
     ) -> None:
         self.database_url = database_url
         self.settings = settings
         self.rules_dir = str(rules_dir) if rules_dir else None
         self.backend = backend
+        self.expected_version = expected_version
         self.n = settings.workers if settings.workers > 0 else (os.cpu_count() or 1)
         self.lock_path = lock_path or settings.upload_dir / ".screening-runner.lock"
         self.ctx = mp.get_context("spawn")
-        self.stop_event = self.ctx.Event()
         self._halt = threading.Event()
+        self._crashed = False
         self.processes: dict[str, Any] = {}  # worker id → Process
+        self._stops: dict[str, Any] = {}  # worker id → the write end of its stop pipe
         self._thread: threading.Thread | None = None
         self._lock_fh: Any = None
         self.db = worker_db_engine(database_url)
         self.active = False  # holds the host lock and runs workers
+        self._importing: dict[str, threading.Thread] = {}  # imports this supervisor resumed
+        self._next_import_scan = 0.0
 
     # -------------------------------------------------------------- life
 
@@ -93,34 +143,58 @@ class Runner:
         self._thread = threading.Thread(target=self._supervise, name="screening-supervisor", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = STOP_SECONDS) -> None:
+        """Stop within ``timeout`` seconds whatever state the workers and the database are in: the
+        supervisor thread (which started the workers) stops them and gives their claims back; if it
+        cannot finish in time, the workers are killed from here."""
         self._halt.set()
-        self.stop_event.set()
         if self._thread is not None:
             self._thread.join(timeout)
-        for p in self.processes.values():
-            p.join(timeout)
-            if p.is_alive():
-                p.kill()
-                p.join(2)
-        if self.active:
-            release_claims(self.db, list(self.processes))
-        self.processes.clear()
+            if self._thread.is_alive():
+                log.error("screening: the supervisor did not stop in %.0f s; killing its workers", timeout)
+                self._kill_workers()
         self._unlock()
         self.db.dispose()
 
     def kill(self) -> None:
         """Stop as a crash would: workers killed, nothing handed back (tests)."""
+        self._crashed = True
+        self._kill_workers()
         self._halt.set()
-        for p in self.processes.values():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(p.pid, signal.SIGKILL)
-            p.join(5)
         if self._thread is not None:
             self._thread.join(10)
         self.processes.clear()
         self._unlock()
         self.db.dispose()
+
+    def _kill_workers(self) -> None:
+        for p in list(self.processes.values()):
+            with contextlib.suppress(ProcessLookupError, AttributeError, TypeError):
+                os.kill(p.pid, signal.SIGKILL)
+        for p in list(self.processes.values()):
+            p.join(2)
+
+    def _stop_workers(self) -> None:
+        """At shutdown (in the supervisor thread): every worker told to stop by closing its pipe,
+        given ``WORKER_GRACE_SECONDS`` to finish its chunk, then killed; claims given back."""
+        for conn in self._stops.values():
+            with contextlib.suppress(OSError):
+                conn.close()
+        deadline = time.monotonic() + WORKER_GRACE_SECONDS
+        for p in self.processes.values():
+            p.join(max(0.0, deadline - time.monotonic()))
+        late = [p for p in self.processes.values() if p.is_alive()]
+        for p in late:
+            p.kill()
+        for p in late:
+            p.join(1)
+        if self.active and not self._crashed:
+            try:
+                release_claims(self.db, list(self.processes))
+            except Exception:  # noqa: BLE001 - the database may be down; the leases will expire
+                log.exception("screening: could not give back the claims of the stopped workers")
+        self.processes.clear()
+        self._stops.clear()
 
     # -------------------------------------------------------------- host lock
 
@@ -146,6 +220,7 @@ class Runner:
 
     def _spawn(self) -> None:
         worker_id = f"{HOST}:{{pid}}:{uuid.uuid4().hex[:8]}"
+        stop_read, stop_write = self.ctx.Pipe(duplex=False)
         p = self.ctx.Process(
             target=_worker_entry,
             args=(
@@ -156,13 +231,18 @@ class Runner:
                 worker_id,
                 self.settings.lease_seconds,
                 self.settings.poll_seconds,
-                self.stop_event,
+                stop_read,
+                os.getpid(),
+                self.expected_version,
             ),
             name="huiqi-screening-worker",
             daemon=True,
         )
         p.start()
-        self.processes[worker_id.replace("{pid}", str(p.pid))] = p
+        stop_read.close()  # only the worker holds the read end: the pipe ends when we do
+        wid = worker_id.replace("{pid}", str(p.pid))
+        self.processes[wid] = p
+        self._stops[wid] = stop_write
 
     def _recover(self) -> None:
         if self.database_url.startswith("sqlite"):
@@ -174,40 +254,74 @@ class Runner:
         finish_complete_runs(self.db)
 
     def _resume_imports(self) -> None:
+        """Take over every import whose importer stopped: called at start and then every
+        ``IMPORT_SCAN_SECONDS`` for as long as the service runs, so that an import abandoned by an
+        instance that died (its lease ran out, or it was a process of this host that is gone) is
+        resumed whenever that happens, not only when this supervisor first took the host lock."""
+        self._importing = {k: t for k, t in self._importing.items() if t.is_alive()}
         for run_id in interrupted_imports(self.db):
+            if run_id in self._importing:
+                continue
             log.warning("screening: resuming the interrupted import of run %s", run_id)
-            threading.Thread(target=import_upload, args=(self.db, run_id), daemon=True).start()
+            t = threading.Thread(
+                target=import_upload,
+                args=(self.db, run_id, self.settings.limits(), self.settings.import_lease),
+                name=f"screening-import-{run_id[:8]}",
+                daemon=True,
+            )
+            self._importing[run_id] = t
+            t.start()
 
     def _supervise(self) -> None:
-        while not self._halt.is_set():
-            if not self.active:
-                if not self._try_lock():
-                    self._halt.wait(5.0)
-                    continue
-                self.active = True
+        try:
+            while not self._halt.is_set():
                 try:
-                    self._recover()
-                    self._resume_imports()
-                except Exception:  # noqa: BLE001 - the database may not be up yet; try again
-                    log.exception("screening: recovery failed; retrying")
-                    self.active = False
-                    self._unlock()
-                    self._halt.wait(5.0)
+                    self._tick()
+                except Exception:  # noqa: BLE001 - the supervisor must outlive any one failure
+                    log.exception("screening: supervisor error; going on")
+                self._halt.wait(0.5)
+        finally:
+            self._stop_workers()
+
+    def _tick(self) -> None:
+        if not self.active:
+            if not self._try_lock():
+                self._halt.wait(5.0)
+                return
+            self.active = True
+            try:
+                self._recover()
+            except Exception:  # noqa: BLE001 - the database may not be up yet; try again
+                log.exception("screening: recovery failed; retrying")
+                self.active = False
+                self._unlock()
+                self._halt.wait(5.0)
+                return
+            for _ in range(self.n):
+                self._spawn()
+        if time.monotonic() >= self._next_import_scan:
+            self._next_import_scan = time.monotonic() + IMPORT_SCAN_SECONDS
+            try:
+                self._resume_imports()
+            except Exception:  # noqa: BLE001 - the database may be restarting; next time
+                log.exception("screening: could not look for interrupted imports")
+        dead = [wid for wid, p in self.processes.items() if not p.is_alive()]
+        if dead and not self._halt.is_set():
+            try:
+                n = release_claims(self.db, dead)
+            except Exception:  # noqa: BLE001
+                log.exception("screening: could not release the claims of %s", dead)
+                n = 0
+            log.warning("screening: worker(s) %s stopped; %d chunk(s) queued again; restarting", dead, n)
+            for wid in dead:
+                p = self.processes.pop(wid)
+                p.join(1)
+                with contextlib.suppress(OSError):
+                    self._stops.pop(wid).close()
+                if p.exitcode == EXIT_PACK_CHANGED:
+                    log.error("screening: not restarting %s: the rules on disk changed", wid)
                     continue
-                for _ in range(self.n):
-                    self._spawn()
-            dead = [wid for wid, p in self.processes.items() if not p.is_alive()]
-            if dead and not self._halt.is_set():
-                try:
-                    n = release_claims(self.db, dead)
-                except Exception:  # noqa: BLE001
-                    log.exception("screening: could not release the claims of %s", dead)
-                    n = 0
-                log.warning("screening: worker(s) %s stopped; %d chunk(s) queued again; restarting", dead, n)
-                for wid in dead:
-                    self.processes.pop(wid).join(1)
-                    self._spawn()
-            self._halt.wait(0.5)
+                self._spawn()
 
     def alive_workers(self) -> dict[str, int]:
         return {wid: p.pid for wid, p in self.processes.items() if p.is_alive()}
@@ -222,6 +336,8 @@ def _worker_entry(
     lease_seconds: float,
     poll_seconds: float,
     stop: Any,
+    parent_pid: int,
+    expected_version: str | None,
 ) -> None:
     worker_main(
         database_url,
@@ -232,4 +348,6 @@ def _worker_entry(
         lease_seconds,
         poll_seconds,
         stop,
+        parent_pid,
+        expected_version,
     )

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+import unicodedata
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ..schemas.common import Lang, Open, Outcome
+
+# whitespace and format characters (Unicode Z* and Cf: ZWSP, ZWJ, BOM, direction marks …) at the ends
+_INVISIBLE_EDGES = re.compile(r"^[\s\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff\u00ad\u180e]+|[\s\u200b-\u200f\u2028-\u202f\u2060-\u206f\ufeff\u00ad\u180e]+$")
+
+MAX_OVERRIDES_CHARS = 8192
 
 Decision = Literal["approve", "reject", "request_info"]
 RunKind = Literal["applications", "impact", "proactive"]
@@ -41,7 +49,10 @@ class ScreeningPublic(Open):
     source_run_id: str | None
     baseline_run_id: str | None
     progress: Progress
-    ignored_columns: list[dict[str, Any]]
+    ignored_columns: list[dict[str, Any]] = Field(
+        description="不认识的列（只列前 50 个，表头截至 100 字）/ unknown columns (the first 50, headers cut short)"
+    )
+    ignored_columns_total: int = Field(description="不认识的列数 / how many unknown columns")
     error: str | None
     created_by: str | None
     created_at: dt.datetime
@@ -105,6 +116,20 @@ class DecisionCreate(BaseModel):
         description="同意一个自动结论为不符合（或无法判定）的申请时必填 / required to approve an ineligible outcome",
     )
 
+    @field_validator("reason", "override_reason")
+    @classmethod
+    def _visible(cls, v: str | None, info: ValidationInfo) -> str | None:
+        """A reason must say something: whitespace and invisible characters (zero-width spaces,
+        joiners, direction marks …) around it are dropped, and what is left may not be empty."""
+        if v is None:
+            return v
+        v = _INVISIBLE_EDGES.sub("", v)
+        if not any(not unicodedata.category(c).startswith(("Z", "C")) for c in v):
+            if info.field_name == "override_reason":
+                return None
+            raise ValueError("理由不能为空，也不能只有空白或不可见字符 / the reason must have visible text")
+        return v
+
 
 class DecisionPublic(Open):
     id: int
@@ -153,6 +178,17 @@ class ImpactCreate(BaseModel):
     )
     measures: list[str] | None = Field(default=None, max_length=200)
     lang: Lang | None = None
+
+    @field_validator("overrides")
+    @classmethod
+    def _bounded(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Stored with the run and shown in every list of runs: kept small (a rule pack has a few
+        dozen parameters; a tiered one a handful of tiers)."""
+        if v is not None and len(json.dumps(v, ensure_ascii=False)) > MAX_OVERRIDES_CHARS:
+            raise ValueError(
+                f"参数覆盖过长（最多 {MAX_OVERRIDES_CHARS} 个字符）/ overrides too long (at most {MAX_OVERRIDES_CHARS} characters)"
+            )
+        return v
 
 
 class ProactiveCreate(BaseModel):
@@ -233,7 +269,7 @@ class ReportPublic(Open):
 class RulePackVersion(Open):
     version: str
     current: bool
-    rules_dir: str
+    name: str = Field(description="规则包文件夹名（不含服务器路径）/ the pack's folder name, no server path")
 
 
 class AuditEntryPublic(Open):

@@ -15,20 +15,20 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Engine as DbEngine
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from engine import Engine
 from engine.schema import Group
-from engine.tabular import TableError, detect_format, open_table
+from engine.tabular import TableError, check_xlsx_archive, detect_format
 from engine.vocabulary import OUTCOMES, pick
 
 from .. import audit
-from ..db import utcnow
-from ..deps import Principal
+from ..db import take_write_gate, utcnow
 from ..models import ProfileVersion
+from ..principal import Principal
 from ..problems import ApiProblem
-from .importer import IMPORT_LEASE, store_batch
+from .importer import store_batch
 from .models import ReviewDecision, ScreeningChunk, ScreeningResult, ScreeningRow, ScreeningRun
 from .regions import region_name
 from .settings import ScreeningSettings
@@ -128,7 +128,11 @@ def create_upload_run(
     lang: str,
     title: str | None,
 ) -> ScreeningRun:
+    """Store the upload and create its run. Nothing is parsed here beyond telling the format (and,
+    for an XLSX, reading the ZIP's directory): headers, rows and every limit are checked by the
+    import, in the background, whose errors the run reports."""
     check_measures(engine, measures)
+    measures = list(dict.fromkeys(measures)) if measures else measures
     run_id = new_id()
     src.seek(0)
     head = src.read(8)
@@ -139,37 +143,13 @@ def create_upload_run(
         raise _problem("validation-error", e.zh, e.en, errors=[_file_error(e, lang)]) from None
     path = settings.upload_dir / f"{run_id}.{fmt}"
     size = save_upload(src, path, settings.max_upload_bytes)
-    try:
-        with path.open("rb") as fh:
-            table = open_table(fh, filename, fmt, lang)
-            try:
-                rows = table.count_rows(settings.max_rows)
-                ignored = table.layout.ignored if table.layout else []
-            finally:
-                table.close()
-    except TableError as e:
-        path.unlink(missing_ok=True)
-        errors = [{"location": "body", "field": "file", **x} for x in e.errors] or [_file_error(e, lang)]
-        for x in errors:
-            x.setdefault("message", x.get("reason") or pick((e.zh, e.en), lang))
-        raise _problem("validation-error", e.zh, e.en, errors=errors) from None
-    if rows > settings.max_rows:
-        path.unlink(missing_ok=True)
-        raise _problem(
-            "validation-error",
-            f"文件超过行数上限：最多 {settings.max_rows} 行数据，请拆分后分批上传",
-            f"too many rows: at most {settings.max_rows} data rows per file; split it",
-            errors=[
-                {
-                    "field": "file",
-                    "location": "body",
-                    "message": pick(
-                        (f"最多 {settings.max_rows} 行", f"at most {settings.max_rows} rows"), lang
-                    ),
-                    "value": None,
-                }
-            ],
-        )
+    if fmt == "xlsx":
+        try:
+            with path.open("rb") as fh:
+                check_xlsx_archive(fh, settings.limits())
+        except TableError as e:
+            path.unlink(missing_ok=True)
+            raise _problem("validation-error", e.zh, e.en, errors=[_file_error(e, lang)]) from None
     run = ScreeningRun(
         id=run_id,
         kind="applications",
@@ -182,9 +162,8 @@ def create_upload_run(
         measures=measures,
         rule_pack_version=engine.version,
         chunk_size=settings.chunk_rows,
-        ignored_columns=ignored or None,
         upload_path=str(path),
-        import_lease_until=utcnow() + IMPORT_LEASE,
+        import_lease_until=utcnow() + settings.import_lease,
         created_by=principal.user_id,
         created_by_name=principal.username,
         created_at=utcnow(),
@@ -200,7 +179,6 @@ def create_upload_run(
             "filename": run.filename,
             "format": fmt,
             "bytes": size,
-            "rows": rows,
             "as_of": as_of.isoformat(),
             "measures": measures,
             "rule_pack_version": engine.version,
@@ -212,7 +190,7 @@ def create_upload_run(
         "screening.run.start",
         "screening",
         run_id,
-        after={"kind": "applications", "rows": rows, "rule_pack_version": engine.version},
+        after={"kind": "applications", "rule_pack_version": engine.version},
     )
     db.commit()
     return run
@@ -258,21 +236,7 @@ def create_impact_run(
     check_measures(engine, measures)
     chosen = measures if measures is not None else baseline.measures
     if overrides:
-        try:
-            engine.compiled(baseline.as_of, overrides)
-        except Exception as e:  # noqa: BLE001 - the compiler names the bad key or value
-            raise ApiProblem(
-                "validation-error",
-                (f"参数覆盖无效：{e}", f"invalid parameter override: {e}"),
-                errors=[
-                    {
-                        "field": "overrides",
-                        "location": "body",
-                        "message": "键为 <措施编号>.<参数名>，取值须符合参数类型 / keys are <measure-id>.<parameter>",
-                        "value": str(e)[:200],
-                    }
-                ],
-            ) from None
+        check_overrides(engine, baseline.as_of, overrides)
     source = baseline.source_run_id or baseline.id
     src = db.get(ScreeningRun, source)
     assert src is not None
@@ -329,6 +293,56 @@ def create_impact_run(
     return run
 
 
+def _override_reason(e: Exception) -> tuple[str, str]:
+    """Why an override was refused, in words for people: the engine's own message when it is one
+    (an unknown parameter, a value the parameter cannot take), never a library's internals."""
+    from pydantic import ValidationError
+
+    from engine import HuiqiError, errors_of
+
+    if isinstance(e, HuiqiError):
+        return str(e)[:300], str(e)[:300]
+    if isinstance(e, ValidationError):
+        zh = "；".join(f"{x['field']}：{x['message']}" for x in errors_of(e, "zh"))
+        en = "; ".join(f"{x['field']}: {x['message']}" for x in errors_of(e, "en"))
+        return f"取值不符合参数的格式（{zh}）"[:300], f"the value does not fit the parameter ({en})"[:300]
+    if isinstance(e, ArithmeticError | ValueError | TypeError):
+        return "不是有效的数值，或超出可比较的范围", "not a valid number, or out of the range that can be compared"
+    return "无法应用", "cannot be applied"
+
+
+def check_overrides(engine: Engine, as_of: dt.date, overrides: dict[str, Any]) -> None:
+    """422 naming each override that does not compile, and why (a key at a time, so that the field
+    is named)."""
+    try:
+        engine.compiled(as_of, overrides)
+        return
+    except Exception:  # noqa: BLE001 - found key by key below
+        pass
+    errors = []
+    for key, value in overrides.items():
+        try:
+            engine.compiled(as_of, {key: value})
+        except Exception as e:  # noqa: BLE001 - the compiler names the bad key or value
+            zh, en = _override_reason(e)
+            errors.append(
+                {
+                    "field": f"overrides.{key}"[:200],
+                    "location": "body",
+                    "message": f"{zh} / {en}",
+                    "value": value if isinstance(value, str | int | float) else None,
+                }
+            )
+    if not errors:  # each alone compiles, together they do not
+        errors.append({"field": "overrides", "location": "body", "message": "组合无法应用 / cannot be combined"})
+    first = errors[0]["message"].split(" / ")
+    raise ApiProblem(
+        "validation-error",
+        (f"参数覆盖无效：{errors[0]['field']}：{first[0]}", f"invalid parameter override: {errors[0]['field']}: {first[-1]}"),
+        errors=errors,
+    )
+
+
 def create_proactive_run(
     db: Session,
     engine: Engine,
@@ -348,7 +362,7 @@ def create_proactive_run(
         measures=measures,
         rule_pack_version=engine.version,
         chunk_size=settings.chunk_rows,
-        import_lease_until=utcnow() + IMPORT_LEASE,
+        import_lease_until=utcnow() + settings.import_lease,
         created_by=principal.user_id,
         created_by_name=principal.username,
         created_at=utcnow(),
@@ -454,6 +468,7 @@ def run_public(db: Session, run: ScreeningRun, lang: str) -> dict[str, Any]:
         "baseline_run_id": run.baseline_run_id,
         "progress": progress(db, run),
         "ignored_columns": run.ignored_columns or [],
+        "ignored_columns_total": run.ignored_total or len(run.ignored_columns or []),
         "error": pick((err["zh"], err["en"]), lang) if err else None,
         "created_by": run.created_by_name,
         "created_at": run.created_at,
@@ -477,6 +492,61 @@ STATUS_LABELS = {
     "done": ("已完成", "done"),
     "failed": ("失败", "failed"),
 }
+
+
+def delete_run(db: Session, principal: Principal, run: ScreeningRun, upload_dir: Path) -> None:
+    """Delete a run with everything stored for it, and the impact runs built on it (audited).
+
+    First the runs stop (status ``failed``, committed): an importer's next chunk and a worker's next
+    claim see it and stop, and on PostgreSQL the status update's row lock orders an importer's chunk
+    in flight before the deletion. Then everything goes in one transaction."""
+    ids = [run.id]
+    frontier = [run.id]
+    while frontier:  # impact runs built on it, and on those
+        found = db.scalars(
+            select(ScreeningRun.id).where(
+                (ScreeningRun.source_run_id.in_(frontier)) | (ScreeningRun.baseline_run_id.in_(frontier)),
+                ScreeningRun.id.not_in(ids),
+            )
+        ).all()
+        ids.extend(found)
+        frontier = list(found)
+    before = {
+        "kind": run.kind,
+        "title": run.title,
+        "filename": run.filename,
+        "status": run.status,
+        "rows": run.total_rows,
+        "rule_pack_version": run.rule_pack_version,
+        "created_by": run.created_by_name,
+        "created_at": run.created_at.isoformat() if run.created_at else None,
+        "decisions": db.scalar(
+            select(func.count()).select_from(ReviewDecision).where(ReviewDecision.run_id.in_(ids))
+        )
+        or 0,
+        "results": db.scalar(
+            select(func.count()).select_from(ScreeningResult).where(ScreeningResult.run_id.in_(ids))
+        )
+        or 0,
+        "dependent_runs": ids[1:],
+    }
+    db.execute(
+        update(ScreeningRun)
+        .where(ScreeningRun.id.in_(ids))
+        .values(status="failed", error={"zh": "已删除", "en": "deleted"})
+    )
+    db.commit()
+    uploads = [p for p in db.scalars(select(ScreeningRun.upload_path).where(ScreeningRun.id.in_(ids))) if p]
+    for model in (ReviewDecision, ScreeningResult, ScreeningChunk, ScreeningRow):
+        db.execute(delete(model).where(model.run_id.in_(ids)))
+    for rid in reversed(ids):  # runs built on others first (their foreign keys)
+        db.execute(delete(ScreeningRun).where(ScreeningRun.id == rid))
+    audit.record(db, principal, "screening.delete", "screening", run.id, before=before)
+    db.commit()
+    for p in uploads:
+        path = Path(p)
+        if path.parent.resolve() == upload_dir.resolve():
+            path.unlink(missing_ok=True)
 
 
 def list_runs(db: Session, kind: str | None, limit: int, offset: int) -> tuple[list[ScreeningRun], int]:
@@ -767,7 +837,7 @@ def write_export(db: Session, run: ScreeningRun, engine: Engine, fmt: str, lang:
         with out.open("w", encoding="utf-8-sig", newline="") as fh:
             w = csv.writer(fh)
             for line in rows:
-                w.writerow(["" if v is None else v for v in line])
+                w.writerow(["" if v is None else _safe_cell(v) for v in line])
         return
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -784,7 +854,7 @@ def write_export(db: Session, run: ScreeningRun, engine: Engine, fmt: str, lang:
     bold = Font(bold=True)
     cells = []
     for h in header:
-        c = WriteOnlyCell(ws, value=h)
+        c = WriteOnlyCell(ws, value=_safe_cell(h))
         c.font = bold
         cells.append(c)
     ws.append(cells)
@@ -801,14 +871,19 @@ def write_export(db: Session, run: ScreeningRun, engine: Engine, fmt: str, lang:
 
 
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# what makes a spreadsheet read a cell as a formula (OWASP's CSV injection list), also after spaces
+_FORMULA_START = re.compile(r"^[\s\u3000]*[=+\-@\t\r]|^[\t\r]")
 
 
 def _safe_cell(v: Any) -> Any:
-    """Text as a spreadsheet keeps it: no control characters, and no formula (=, +, -, @ first)."""
+    """Text as a spreadsheet keeps it, in every export format: no control characters, and never a
+    formula (=, +, -, @, tab or carriage return first, spaces before them included): such a cell
+    gets a leading apostrophe, which Excel, WPS and LibreOffice read as "this is text". An
+    enterprise naming itself =HYPERLINK(…) must not put a live link into a reviewer's export."""
     if isinstance(v, str):
-        v = _ILLEGAL.sub("", v)
-        if v[:1] in ("=", "+", "-", "@"):
+        if _FORMULA_START.match(v):
             v = "'" + v
+        v = _ILLEGAL.sub("", v)
     return v
 
 
@@ -862,7 +937,21 @@ def decide(
         raise _problem(
             "conflict", "只能对申报筛查做审核决定", "decisions are made on application screenings only"
         )
-    result = db.get(ScreeningResult, (run.id, row_no, measure_id, subject_id))
+    # the decision this one supersedes (the audit entry's "before") is read under a lock on the
+    # result: FOR UPDATE on PostgreSQL, the write gate on SQLite; concurrent decisions on the same
+    # application then follow one another, each seeing the one before
+    take_write_gate(db)
+    result = db.scalar(
+        select(ScreeningResult)
+        .where(
+            ScreeningResult.run_id == run.id,
+            ScreeningResult.row_no == row_no,
+            ScreeningResult.measure_id == measure_id,
+            ScreeningResult.subject_id == subject_id,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if result is None:
         raise _problem(
             "not-found",

@@ -103,6 +103,16 @@ class Evaluators:
             self.dirs.setdefault(version, sub)
         self._scanned = True
 
+    def preload(self) -> None:
+        """Load every pack now (a worker, at start); a pack that fails to load is left out."""
+        self._scan()
+        for version in list(self.dirs):
+            try:
+                self.get(version)
+            except Exception as e:  # noqa: BLE001 - a broken pack is skipped and logged, not fatal
+                log.warning("rule pack %s not loaded: %s", self.dirs[version], e)
+                del self.dirs[version]
+
     def versions(self) -> list[str]:
         self._scan()
         return list(self.dirs)

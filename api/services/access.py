@@ -7,7 +7,7 @@ everything; administrators manage accounts and may also read and correct data.
 
 from __future__ import annotations
 
-from ..deps import Principal
+from ..principal import Principal
 from ..problems import ApiProblem
 
 
@@ -50,3 +50,15 @@ def ensure_can_evaluate_for(principal: Principal, credit_code: str) -> None:
                 }
             ],
         )
+
+
+STAFF = ("科技局工作人员", "bureau staff")
+
+
+def shown_creator(viewer: Principal | None, username: str | None, creator_role: str | None) -> str | None:
+    """Who made a record, as ``viewer`` may see it: an enterprise account sees the names of
+    enterprise accounts (its own) but not the bureau's staff, whose user names are not its business
+    (and would tell it whom to target); the bureau sees every name."""
+    if username is None or viewer is None or viewer.reads_all or creator_role == "enterprise":
+        return username
+    return STAFF[0]

@@ -12,12 +12,13 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .. import security
+from .. import audit, security
 from ..db import utcnow
-from ..deps import Principal
 from ..models import AccessToken, ApiKey, LoginFailure, User
+from ..principal import Principal
 from ..problems import ApiProblem
 from ..schemas.users import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, UserCreate, UserUpdate
+from ..secret import account_key
 
 
 def _principal(user: User, via: str) -> Principal:
@@ -52,8 +53,34 @@ def _weak(password: str) -> None:
         )
 
 
-def create_user(db: Session, data: UserCreate) -> User:
+def _taken(username: str) -> ApiProblem:
+    return ApiProblem(
+        "conflict",
+        (f"用户名 {username} 已被使用（不区分大小写）", f"the username {username} is taken (case-insensitively)"),
+        errors=[{"field": "username", "location": "body", "message": "已被使用 / taken", "value": username}],
+    )
+
+
+def find_user(db: Session, username: str) -> User | None:
+    """The account of this name, compared case-insensitively (``Admin`` is ``admin``)."""
+    return db.scalar(select(User).where(func.lower(User.username) == username.lower()))
+
+
+def _account_state(user: User) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "role": user.role,
+        "credit_code": user.credit_code,
+        "display_name": user.display_name,
+        "is_active": user.is_active,
+    }
+
+
+def create_user(db: Session, data: UserCreate, actor: Any = None) -> User:
+    """A new account (audited as ``account.create``; ``actor``: who, None for the system)."""
     _weak(data.password)
+    if find_user(db, data.username) is not None:
+        raise _taken(data.username)
     user = User(
         username=data.username,
         password_hash=security.hash_password(data.password),
@@ -64,21 +91,12 @@ def create_user(db: Session, data: UserCreate) -> User:
     )
     db.add(user)
     try:
+        db.flush()
+        audit.record(db, actor, "account.create", "user", str(user.id), after=_account_state(user))
         db.commit()
     except IntegrityError:
         db.rollback()
-        raise ApiProblem(
-            "conflict",
-            (f"用户名 {data.username} 已被使用", f"the username {data.username} is taken"),
-            errors=[
-                {
-                    "field": "username",
-                    "location": "body",
-                    "message": "已被使用 / taken",
-                    "value": data.username,
-                }
-            ],
-        ) from None
+        raise _taken(data.username) from None
     return user
 
 
@@ -96,7 +114,12 @@ def list_users(db: Session, limit: int, offset: int) -> tuple[list[User], int]:
 
 
 def update_user(db: Session, user_id: int, data: UserUpdate, actor: Principal) -> User:
+    """Change an account (audited as ``account.update`` with the state before and after). A new
+    password, role or enterprise ends every token and revokes every API key of the account: what
+    the old credentials allowed has changed, and a key must not outlive the password it was issued
+    under (someone who knew the password may have issued one)."""
     user = get_user(db, user_id)
+    before = _account_state(user)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("role") is None:
         changes.pop("role", None)
@@ -140,17 +163,21 @@ def update_user(db: Session, user_id: int, data: UserUpdate, actor: Principal) -
         user.display_name = changes["display_name"]
     if changes.get("is_active") is not None:
         user.is_active = changes["is_active"]
-    if (
-        "password" in changes
-        or changes.get("is_active") is False
-        or "role" in changes
-        or "credit_code" in changes
-    ):
+    password_changed = changes.get("password") is not None
+    credentials_changed = password_changed or before["role"] != role or before["credit_code"] != code
+    revoked_keys: list[int] = []
+    if credentials_changed or changes.get("is_active") is False:
         # what the old credentials allowed has changed: log out everywhere
         for t in db.scalars(
             select(AccessToken).where(AccessToken.user_id == user.id, AccessToken.revoked_at.is_(None))
         ):
             t.revoked_at = utcnow()
+    if credentials_changed:
+        for k in db.scalars(select(ApiKey).where(ApiKey.user_id == user.id, ApiKey.revoked_at.is_(None))):
+            k.revoked_at = utcnow()
+            revoked_keys.append(k.id)
+    after = _account_state(user) | {"password_changed": password_changed, "revoked_api_keys": revoked_keys}
+    audit.record(db, actor, "account.update", "user", str(user.id), before=before, after=after)
     db.commit()
     return user
 
@@ -206,7 +233,7 @@ def authenticate(db: Session, username: str, password: str, client: str, policy:
     attempt let through. A successful login clears its account's failures from that client only."""
     # a name no account can have (NUL, over-long) is looked up as nobody, never sent to the database
     valid = len(username) <= 64 and "\x00" not in username
-    account = security.digest(username if valid else "")
+    account = account_key(db, username if valid else "")
     _refuse_while_throttled(db, account, client, policy, pending=0)
     now = utcnow()
     attempt = LoginFailure(username=account, client=client, at=now)
@@ -223,9 +250,14 @@ def authenticate(db: Session, username: str, password: str, client: str, policy:
         db.delete(attempt)
         db.commit()
         raise
-    user = db.scalar(select(User).where(User.username == username)) if valid else None
+    user = find_user(db, username) if valid else None
     ok = security.verify_password(password, user.password_hash if user else None)
     if user is None or not ok or not user.is_active:
+        # the account as a keyed hash prefix (the name typed may be someone's password)
+        audit.record(
+            db, None, "auth.login_failed", "account", account[:16], after={"client": client, "known": user is not None}
+        )
+        db.commit()
         raise ApiProblem(
             "invalid-credentials",
             ("用户名或密码错误，或账号已停用", "wrong username or password, or the account is disabled"),
@@ -239,6 +271,7 @@ def authenticate(db: Session, username: str, password: str, client: str, policy:
             LoginFailure.username == account, LoginFailure.client == client, LoginFailure.id < attempt.id
         )
     )
+    audit.record(db, _principal(user, "password"), "auth.login", "user", str(user.id), after={"client": client})
     db.commit()
     return user
 
@@ -293,10 +326,11 @@ def issue_token(db: Session, user: User, ttl_minutes: int) -> tuple[str, dt.date
     return token, expires
 
 
-def revoke_token(db: Session, token: str) -> None:
+def revoke_token(db: Session, token: str, actor: Principal | None = None) -> None:
     row = db.get(AccessToken, security.digest(token))
     if row is not None and row.revoked_at is None:
         row.revoked_at = utcnow()
+        audit.record(db, actor, "auth.logout", "user", str(row.user_id))
         db.commit()
 
 
@@ -317,7 +351,7 @@ def api_key_public(row: ApiKey) -> dict[str, Any]:
     ).model_dump()
 
 
-def create_api_key(db: Session, data: ApiKeyCreate) -> ApiKeyCreated:
+def create_api_key(db: Session, data: ApiKeyCreate, actor: Any = None) -> ApiKeyCreated:
     user = db.get(User, data.user_id)
     if user is None:
         raise ApiProblem(
@@ -341,9 +375,20 @@ def create_api_key(db: Session, data: ApiKeyCreate) -> ApiKeyCreated:
         expires_at=utcnow() + dt.timedelta(days=data.expires_in_days) if data.expires_in_days else None,
     )
     db.add(row)
-    db.commit()
+    db.flush()
     db.refresh(row)
-    return ApiKeyCreated(**api_key_public(row), key=key)
+    public = api_key_public(row)
+    audit.record(
+        db,
+        actor,
+        "api_key.create",
+        "api_key",
+        str(row.id),
+        after={k: public[k] for k in ("user_id", "username", "name", "prefix")}
+        | {"expires_at": row.expires_at.isoformat() if row.expires_at else None},
+    )
+    db.commit()
+    return ApiKeyCreated(**public, key=key)
 
 
 def list_api_keys(
@@ -365,9 +410,17 @@ def get_api_key(db: Session, key_id: int) -> ApiKey:
     return row
 
 
-def revoke_api_key(db: Session, key_id: int) -> dict[str, Any]:
+def revoke_api_key(db: Session, key_id: int, actor: Any = None) -> dict[str, Any]:
     row = get_api_key(db, key_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
+        audit.record(
+            db,
+            actor,
+            "api_key.revoke",
+            "api_key",
+            str(row.id),
+            before={"user_id": row.user_id, "name": row.name, "prefix": row.prefix},
+        )
         db.commit()
     return api_key_public(row)

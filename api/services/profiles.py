@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from engine import Profile
 
-from ..deps import Principal
+from .. import audit
 from ..models import ProfileVersion, User
+from ..principal import Principal
 from ..problems import ApiProblem
-from .access import can_read, not_found
+from .access import can_read, not_found, shown_creator
 
 
 def _missing(credit_code: str) -> ApiProblem:
@@ -25,7 +26,9 @@ def ensure_readable(principal: Principal, credit_code: str) -> None:
         raise _missing(credit_code)
 
 
-def append_version(db: Session, profile: Profile, user_id: int | None) -> ProfileVersion:
+def append_version(
+    db: Session, profile: Profile, user_id: int | None, actor: Principal | None = None
+) -> ProfileVersion:
     # two writers at once may pick the same number; the unique constraint decides and we retry
     for _ in range(5):
         latest = db.scalar(
@@ -40,6 +43,16 @@ def append_version(db: Session, profile: Profile, user_id: int | None) -> Profil
         )
         db.add(row)
         try:
+            if actor is not None:
+                db.flush()
+                audit.record(
+                    db,
+                    actor,
+                    "profile.put",
+                    "profile",
+                    f"{row.credit_code}/{row.version}",
+                    after={"credit_code": row.credit_code, "version": row.version, "name": row.name},
+                )
             db.commit()
             return row
         except IntegrityError:
@@ -64,7 +77,7 @@ def put_profile(db: Session, principal: Principal, credit_code: str, profile: Pr
                 }
             ],
         )
-    return append_version(db, profile, principal.user_id)
+    return append_version(db, profile, principal.user_id, principal)
 
 
 def get_version(db: Session, principal: Principal, credit_code: str, version: int | None) -> ProfileVersion:
@@ -85,19 +98,21 @@ def get_version(db: Session, principal: Principal, credit_code: str, version: in
     return row
 
 
-def _username(db: Session, user_id: int | None) -> str | None:
+def _creator(db: Session, user_id: int | None, viewer: Principal | None) -> str | None:
     if user_id is None:
         return None
     user = db.get(User, user_id)
-    return user.username if user else None
+    return shown_creator(viewer, user.username, user.role) if user else None
 
 
-def version_public(db: Session, row: ProfileVersion, with_profile: bool = True) -> dict[str, Any]:
+def version_public(
+    db: Session, row: ProfileVersion, with_profile: bool = True, viewer: Principal | None = None
+) -> dict[str, Any]:
     out: dict[str, Any] = {
         "version": row.version,
         "name": row.name,
         "created_at": row.created_at,
-        "created_by": _username(db, row.created_by),
+        "created_by": _creator(db, row.created_by, viewer),
     }
     if with_profile:
         out["credit_code"] = row.credit_code
@@ -124,7 +139,7 @@ def list_versions(
         .limit(limit)
         .offset(offset)
     ).all()
-    return [version_public(db, r, with_profile=False) for r in rows], total
+    return [version_public(db, r, with_profile=False, viewer=principal) for r in rows], total
 
 
 def list_enterprises(

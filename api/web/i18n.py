@@ -284,6 +284,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "desk.export": ("导出", "Export"),
     "desk.export_xlsx": ("导出 Excel", "Export XLSX"),
     "desk.export_csv": ("导出 CSV", "Export CSV"),
+    "desk.delete": ("删除筛查", "Delete the screening"),
+    "desk.delete_confirm": (
+        "删除这次筛查及其全部行、结果、审核记录和以它为基础的影响分析？此操作记入审计日志，无法撤销。",
+        "Delete this screening with its rows, results, decisions and the impact runs built on it? "
+        "This is recorded in the audit log and cannot be undone.",
+    ),
     "desk.charts": ("统计图表", "Charts"),
     "desk.chart_outcomes": ("各政策结论分布", "Outcomes by measure"),
     "desk.chart_funnel": ("条件淘汰漏斗", "Attrition funnel"),

@@ -7,6 +7,7 @@ each session gets a fresh database. Locally without the variable they are skippe
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import os
@@ -22,7 +23,7 @@ from sqlalchemy import delete, update
 from api.config import Settings
 from api.db import migrate
 from api.main import create_app
-from api.models import AccessToken, ApiKey, Evaluation, LoginFailure, ProfileVersion, User
+from api.models import AccessToken, ApiKey, Evaluation, EvaluationQuota, LoginFailure, ProfileVersion, User
 from api.schemas.users import ApiKeyCreate, UserCreate
 from api.services import accounts
 from tests.conftest import load_example
@@ -145,6 +146,7 @@ def client(world) -> Iterator[TestClient]:
         db.execute(delete(ProfileVersion))
         db.execute(delete(AccessToken))
         db.execute(delete(LoginFailure))
+        db.execute(delete(EvaluationQuota))
         db.execute(delete(ApiKey).where(ApiKey.user_id.not_in(standing)))
         db.execute(delete(User).where(User.id.not_in(standing)))
         db.commit()
@@ -177,3 +179,15 @@ def assert_problem(response, status: int, kind: str | None = None) -> dict:
 
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "rules"
+
+
+@contextlib.contextmanager
+def app_settings(app: FastAPI, **changes) -> Iterator[None]:
+    """The app's settings with ``changes`` for the block (pytest's monkeypatch cannot restore an
+    attribute of Starlette's ``State``: it deletes it)."""
+    saved = app.state.settings
+    app.state.settings = saved.model_copy(update=changes)
+    try:
+        yield
+    finally:
+        app.state.settings = saved

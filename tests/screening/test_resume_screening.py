@@ -23,12 +23,14 @@ def _runner(bureau, tmp_path, **kw) -> Runner:
     return Runner(bureau.url, settings, backend="python", lock_path=tmp_path / "runner.lock")
 
 
-def _claimed_by(db, worker_id: str) -> list[int]:
+def _claimed_by(db, worker_id: str, run_id: str) -> list[int]:
     with Session(db) as s:
         return list(
             s.scalars(
                 select(ScreeningChunk.chunk_no).where(
-                    ScreeningChunk.claimed_by == worker_id, ScreeningChunk.status == "claimed"
+                    ScreeningChunk.run_id == run_id,
+                    ScreeningChunk.claimed_by == worker_id,
+                    ScreeningChunk.status == "claimed",
                 )
             )
         )
@@ -74,14 +76,14 @@ def test_a_worker_killed_mid_chunk_loses_no_row_and_counts_none_twice(bureau, tm
             for wid, pid in runner.alive_workers().items():
                 os.kill(pid, signal.SIGSTOP)
                 try:
-                    if _claimed_by(db, wid):
+                    if _claimed_by(db, wid, run["id"]):
                         victim = (wid, pid)
                         break
                 finally:
                     if victim is None:
                         os.kill(pid, signal.SIGCONT)
             time.sleep(0.02)
-        held = _claimed_by(db, victim[0])
+        held = _claimed_by(db, victim[0], run["id"])
         os.kill(victim[1], signal.SIGKILL)
         assert wait_for(db, run["id"], timeout=120) == "done"
         with Session(db) as s:
@@ -133,3 +135,79 @@ def test_a_service_that_crashes_mid_run_resumes_where_it_stopped(bureau, tmp_pat
     finally:
         second.stop()
     _check_every_row_once(db, run["id"], rows)
+
+
+def _abandoned_import(bureau, rows: int, owner: str, lease_seconds: float, stored_chunks: int) -> str:
+    """A run left importing by an importer that is gone, with its first chunks stored."""
+    import datetime as dt
+    import io
+
+    from sqlalchemy import update
+
+    from api.db import utcnow
+    from api.screening import importer, services
+    from engine import tabular
+
+    settings = bureau.app.state.screening_settings
+    with bureau.app.state.sessionmaker() as db:
+        run = services.create_upload_run(
+            db,
+            bureau.app.state.engine,
+            settings,
+            _principal(bureau),
+            io.BytesIO(csv_bytes(profiles(rows, seed=43))),
+            "abandoned.csv",
+            dt.date(2025, 6, 30),
+            MEASURES,
+            "zh",
+            None,
+        )
+    db = bureau.app.state.screening_db
+    with open(run.upload_path, "rb") as fh:
+        table = tabular.open_table(fh, None, "csv")
+        parsed = list(table.rows())
+    for n in range(stored_chunks):
+        batch = parsed[n * settings.chunk_rows : (n + 1) * settings.chunk_rows]
+        importer.store_batch(db, run.id, n, [importer._row_record(run.id, r) for r in batch])
+    with Session(db) as s, s.begin():
+        s.execute(
+            update(ScreeningRun)
+            .where(ScreeningRun.id == run.id)
+            .values(import_owner=owner, import_lease_until=utcnow() + dt.timedelta(seconds=lease_seconds))
+        )
+    return run.id
+
+
+def _principal(bureau):
+    from api.deps import Principal
+
+    r = bureau.reviewer
+    return Principal(r.user_id, r.username, r.role, None, "api_key")
+
+
+def test_an_import_abandoned_after_the_supervisor_started_is_resumed_without_waiting_for_a_restart(
+    bureau, tmp_path
+):
+    # before: interrupted imports were looked for only when the supervisor first took its lock, so
+    # an import killed at 6,400 of 20,000 rows stayed "importing" for good after a quick restart
+    import subprocess
+    import sys
+
+    from api.screening.importer import HOST
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a process of this host that no longer runs
+    runner = _runner(bureau, tmp_path)
+    runner.start()
+    try:
+        _wait(lambda: runner.active and len(runner.alive_workers()) == 2)
+        time.sleep(1.0)  # the supervisor's first look is over
+        db = bureau.app.state.db_engine
+        dead_here = _abandoned_import(bureau, 120, f"{HOST}:{gone.pid}", 600, stored_chunks=3)
+        elsewhere = _abandoned_import(bureau, 60, "other-host:1", -1, stored_chunks=1)  # lease ran out
+        assert wait_for(db, dead_here, timeout=60) == "done"
+        assert wait_for(db, elsewhere, timeout=60) == "done"
+    finally:
+        runner.stop()
+    _check_every_row_once(db, dead_here, 120)
+    _check_every_row_once(db, elsewhere, 60)

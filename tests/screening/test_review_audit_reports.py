@@ -78,8 +78,10 @@ def test_every_action_is_in_the_audit_log_for_admins_only(bureau):
     assert {"screening.import", "screening.run.start", "screening.run.finish", "screening.export"} <= actions
     imp = next(e for e in r.json()["items"] if e["action"] == "screening.import")
     assert (
-        imp["actor"] == "s-reviewer" and imp["after"]["rows"] == 5 and imp["action_label"] == "导入申报数据"
+        imp["actor"] == "s-reviewer" and imp["after"]["bytes"] > 0 and imp["action_label"] == "导入申报数据"
     )
+    finish = next(e for e in r.json()["items"] if e["action"] == "screening.run.finish")
+    assert finish["after"]["rows"] == 5
     assert_problem(bureau.client.get("/v1/audit", headers=bureau.reviewer.headers), 403)
 
 
@@ -249,3 +251,69 @@ def test_only_the_criteria_that_decide_a_result_count_as_failed(bureau):
     rep = bureau.client.get(f"/v1/screenings/{run['id']}/report", headers=h).json()
     tsme = next(m for m in rep["measures"] if m["measure_id"] == "tsme-evaluation")
     assert sum(s["excluded"] for s in tsme["funnel"]) == tsme["by_outcome"]["ineligible"]["count"]
+
+
+def test_concurrent_decisions_each_record_the_decision_they_supersede(bureau):
+    # before: under 40 concurrent review decisions, 25 audit entries named the wrong "before"
+    import threading
+
+    from sqlalchemy import select
+
+    from api import audit
+    from api.deps import Principal
+    from api.screening import services
+    from api.screening.models import ReviewDecision
+
+    run = run_done(bureau, csv_bytes(profiles(3, seed=38)), measures=["hte-recognition"])
+    item = _first(bureau, run["id"], measure="hte-recognition")
+    r = bureau.reviewer
+    who = Principal(r.user_id, r.username, r.role, None, "api_key")
+    factory = bureau.app.state.sessionmaker
+    errors: list[BaseException] = []
+    start = threading.Barrier(40)
+
+    def decide(i: int) -> None:
+        try:
+            start.wait()
+            with factory() as db:
+                services.decide(
+                    db,
+                    who,
+                    services.get_run(db, run["id"]),
+                    item["row"],
+                    "hte-recognition",
+                    "",
+                    "request_info",
+                    f"第 {i} 次",
+                    None,
+                )
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=decide, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    target = f"{run['id']}/{item['row']}/hte-recognition"
+    with factory() as db:
+        decisions = list(
+            db.scalars(
+                select(ReviewDecision).where(ReviewDecision.run_id == run["id"]).order_by(ReviewDecision.id)
+            )
+        )
+        entries = list(
+            db.scalars(
+                select(audit.AuditEntry)
+                .where(audit.AuditEntry.action == "review.decision", audit.AuditEntry.target_id == target)
+                .order_by(audit.AuditEntry.id)
+            )
+        )
+        assert audit.verify(db).ok
+    assert len(decisions) == len(entries) == 40
+    by_decision = {e.after["decision_id"]: e for e in entries}
+    previous = None
+    for d in decisions:
+        assert by_decision[d.id].before["reason"] == (previous.reason if previous else None)
+        previous = d

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import shutil
 import socket
 import threading
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from fastapi.staticfiles import StaticFiles
 
 from api.config import Settings
 from api.db import migrate
@@ -40,6 +42,7 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 # axe-core (npm, a devDependency of api/web) checks each page against WCAG 2 A/AA
 AXE = Path(__file__).resolve().parents[2] / "api" / "web" / "node_modules" / "axe-core" / "axe.min.js"
+TEST_ASSETS = "/test-assets"
 PASSWORD = "correct-horse-battery"
 ENTERPRISE_CODE = "91370100CA85GF0T94"  # the established example enterprise
 
@@ -93,6 +96,16 @@ def server(tmp_path_factory) -> Iterator[Server]:
                     username=username, password=PASSWORD, role=role, credit_code=code, display_name=display
                 ),
             )
+    # the test's own scripts and styles (axe-core, no animations), served from the site itself: the
+    # pages' Content-Security-Policy refuses inline ones, and the tests keep it on
+    assets = base / "test-assets"
+    assets.mkdir()
+    if AXE.exists():
+        shutil.copy(AXE, assets / "axe.min.js")
+    (assets / "still.css").write_text(
+        "*, *::before, *::after { transition: none !important; animation: none !important; }"
+    )
+    app.mount(TEST_ASSETS, StaticFiles(directory=assets), name="test-assets")
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     uv = uvicorn.Server(config)
@@ -190,12 +203,10 @@ def accessible(page, context: str | None = None) -> None:
     if not AXE.exists():
         _unavailable(f"{AXE} is absent: `make test` installs it (npm ci in api/web)")
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
+        page.add_script_tag(url=TEST_ASSETS + "/axe.min.js")
     # judge the page at rest: a button the test just clicked is still hovered and half-way through
     # Bootstrap's colour transition, and axe would measure the contrast of that passing frame
-    page.add_style_tag(
-        content="*, *::before, *::after { transition: none !important; animation: none !important; }"
-    )
+    page.add_style_tag(url=TEST_ASSETS + "/still.css")
     page.mouse.move(0, 0)
     result = page.evaluate(
         """async (ctx) => {

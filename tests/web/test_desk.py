@@ -237,3 +237,60 @@ def test_export_downloads(page, finished_run):
     text = info.value.path().read_bytes().decode("utf-8-sig")
     assert "济南测试企业0001有限公司" in text
     assert "高新技术企业认定条件" in text
+
+
+@pytest.mark.parametrize(
+    "next_param",
+    [
+        "%2F%5Cevil.example%2Fx",
+        "/%09/evil.example/x",
+        "//evil.example/x",
+        "https://evil.example/x",
+        "/%5C%5Cevil.example",
+    ],
+)
+def test_login_never_redirects_to_another_site(page, server, next_param):
+    # before: /login?next=%2F%5Cevil.example%2Fx and next=/%09/evil.example/x landed on http://evil.example/x
+    page.route(re.compile(r"^https?://evil\.example/"), lambda route: route.fulfill(body="stolen"))
+    page.goto("/login?next=" + next_param)
+    page.get_by_label("用户名").fill("reviewer")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r"/desk$"))
+    assert page.url == server.url + "/desk"
+
+
+def test_login_goes_back_to_a_page_of_this_site(page):
+    page.goto("/login?next=" + "%2Fdesk%2Faudit%3Faction%3Dx")
+    page.get_by_label("用户名").fill("admin")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r"/desk/audit\?action=x$"))
+
+
+def test_an_administrator_deletes_a_run_from_its_page(page, server):
+    small = "\n".join(applications_csv().decode("utf-8-sig").splitlines()[:4]).encode()
+    with httpx.Client(base_url=server.url, timeout=60) as c:
+        token = c.post("/v1/auth/token", data={"username": "admin", "password": PASSWORD}).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        r = c.post(
+            "/v1/screenings",
+            headers=headers,
+            files={"file": ("小批.csv", small, "text/csv")},
+            data={"as_of": AS_OF.isoformat()},
+        )
+        run_id = r.json()["id"]
+    login(page, "admin", next_path=f"/desk/runs/{run_id}")
+    page.wait_for_url(re.compile(f"/desk/runs/{run_id}$"))
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="删除筛查").click()
+    page.wait_for_url(re.compile(r"/desk$"))
+    with httpx.Client(base_url=server.url, timeout=60) as c:
+        assert c.get(f"/v1/screenings/{run_id}", headers=headers).status_code == 404
+
+
+def test_reviewers_are_not_offered_deletion(page, finished_run):
+    login(page, "reviewer", next_path=f"/desk/runs/{finished_run}")
+    page.wait_for_url(re.compile(f"/desk/runs/{finished_run}$"))
+    expect(page.locator("#run-title")).not_to_have_text("")
+    expect(page.get_by_role("button", name="删除筛查")).to_be_hidden()

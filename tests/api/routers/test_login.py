@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from api.models import AccessToken, LoginFailure
 from api.problems import ApiProblem
-from tests.api.conftest import PASSWORD, assert_problem
+from tests.api.conftest import PASSWORD, app_settings, assert_problem
 
 
 def _login(client, username="reviewer", password=PASSWORD):
@@ -195,3 +195,66 @@ def test_an_ipv6_client_is_counted_by_its_64_block():
     assert client_key("203.0.113.7") == "203.0.113.7"
     assert client_key("::ffff:203.0.113.7") == "203.0.113.7"
     assert client_key(None) == "unknown" and client_key("testclient") == "testclient"
+
+
+# ------------------------------------------------------------------ the client behind a proxy
+
+
+def _as(world, peer: str):
+    from fastapi.testclient import TestClient
+
+    return TestClient(world.app, raise_server_exceptions=False, client=(peer, 50000))
+
+
+def _guess(c, forwarded: str):
+    return c.post(
+        "/v1/auth/token",
+        data={"username": "reviewer", "password": "wrong-password!"},
+        headers={"X-Forwarded-For": forwarded},
+    )
+
+
+def test_a_forged_x_forwarded_for_does_not_reset_the_count(client, world):
+    # before: after a 429, the same login with another X-Forwarded-For from 127.0.0.1 got 200
+    c = _as(world, "127.0.0.1")
+    for i in range(5):
+        assert _guess(c, f"198.51.100.{i}").status_code == 401
+    r = c.post(
+        "/v1/auth/token",
+        data={"username": "reviewer", "password": PASSWORD},
+        headers={"X-Forwarded-For": "198.51.100.77"},
+    )
+    assert_problem(r, 429, "too-many-attempts")
+
+
+def test_an_address_uvicorn_took_from_x_forwarded_for_is_not_believed(client, world):
+    # uvicorn --proxy-headers (its default) rewrites the peer from the header before the app sees
+    # it: every such request is one client, however the attacker varies the header
+    for i in range(5):
+        forged = f"203.0.113.{i}"
+        assert _guess(_as(world, forged), forged).status_code == 401
+    forged = "203.0.113.99"
+    r = _as(world, forged).post(
+        "/v1/auth/token",
+        data={"username": "reviewer", "password": PASSWORD},
+        headers={"X-Forwarded-For": forged},
+    )
+    assert_problem(r, 429, "too-many-attempts")
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_counts_on_its_own(client, world):
+    with app_settings(world.app, trusted_proxies="127.0.0.1"):
+        _behind_a_proxy(world)
+
+
+def _behind_a_proxy(world):
+    c = _as(world, "127.0.0.1")
+    for _ in range(5):
+        assert _guess(c, "spoofed, 198.51.100.1").status_code == 401  # the proxy appends the real one
+    assert_problem(_guess(c, "198.51.100.1"), 429, "too-many-attempts")
+    ok = c.post(
+        "/v1/auth/token",
+        data={"username": "reviewer", "password": PASSWORD},
+        headers={"X-Forwarded-For": "198.51.100.2"},
+    )
+    assert ok.status_code == 200, ok.text

@@ -41,6 +41,7 @@
         el("td", {}, el("button", { type: "button", class: "btn btn-sm btn-outline-primary", onclick: () => show(ev.id) }, t("acct.open"))))))));
   }
 
+  document.getElementById("acct-print").addEventListener("click", () => window.print());
   profiles();
   history();
 })();

@@ -22,5 +22,6 @@
     document.getElementById("cat-count").textContent = t("cat.showing", { n: shown, total: cards.length });
   }
   [q, issuer, prov].forEach((x) => x.addEventListener("input", apply));
+  document.getElementById("cat-filter").addEventListener("submit", (e) => e.preventDefault());
   apply();
 })();

@@ -19,6 +19,8 @@
       if (v === null || v === undefined || v === false) continue;
       if (k.startsWith("on") && typeof v === "function") node.addEventListener(k.slice(2), v);
       else if (k === "class") node.className = v;
+      // styles through the CSSOM: the pages' Content-Security-Policy refuses style attributes
+      else if (k === "style") { if (typeof v === "string") node.style.cssText = v; else Object.assign(node.style, v); }
       else if (k === "text") node.textContent = v;
       else if (k === "dataset") Object.assign(node.dataset, v);
       else node.setAttribute(k, v === true ? "" : v);

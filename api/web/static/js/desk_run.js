@@ -419,5 +419,16 @@
       if (!r.ok) { document.getElementById("run-error").textContent = problemText(r.problem); document.getElementById("run-error").classList.remove("d-none"); }
     });
   }
+  if (user.role === "admin") {  // only administrators delete (audited); the API refuses others
+    const del = document.getElementById("run-delete");
+    del.classList.remove("d-none");
+    del.addEventListener("click", async () => {
+      if (!window.confirm(t("desk.delete_confirm"))) return;
+      const res = await api("DELETE", "/v1/screenings/" + encodeURIComponent(runId));
+      if (res.ok) { location.href = "/desk"; return; }
+      document.getElementById("run-error").textContent = problemText(res.problem);
+      document.getElementById("run-error").classList.remove("d-none");
+    });
+  }
   start();
 })();

@@ -10,10 +10,21 @@
     errorBox.classList.remove("d-none");
   }
 
+  // only a page of this site: "next" is resolved the way the browser would resolve it (a
+  // backslash, a tab or a second slash can make "/…" another host) and kept only if it stays here
+  function sameOrigin(next) {
+    if (!next) return null;
+    try {
+      const url = new URL(next, location.origin);
+      if (url.origin !== location.origin) return null;
+      return url.pathname + url.search + url.hash;
+    } catch (e) {
+      return null;
+    }
+  }
+
   function destination(user) {
-    const next = params.get("next");
-    if (next && next.startsWith("/") && !next.startsWith("//")) return next;
-    return user.role === "enterprise" ? "/account" : "/desk";
+    return sameOrigin(params.get("next")) || (user.role === "enterprise" ? "/account" : "/desk");
   }
 
   formEl.addEventListener("submit", async (e) => {
