@@ -139,7 +139,7 @@ def get_evaluation(
     the same rule pack, checked against the stored verdicts, worded in ``lang``."""
     ev = service.get_visible(db, principal, evaluation_id)
     chosen = use_lang(request, lang) if lang or "accept-language" in request.headers else ev.lang
-    return engine_json(service.record(db, ev, service.rendered(engine_for, ev, detail, chosen)))
+    return engine_json(service.record(db, principal, ev, service.rendered(engine_for, ev, detail, chosen)))
 
 
 @router.post(

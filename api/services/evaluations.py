@@ -24,7 +24,7 @@ from ..deps import Principal
 from ..models import Evaluation as EvaluationRow
 from ..models import User
 from ..problems import ApiProblem
-from .access import can_read, not_found
+from .access import can_read, not_found, shown_creator
 from .compare import compare
 
 _ID = re.compile(r"[0-9a-f]{32}")
@@ -117,11 +117,12 @@ def get_visible(db: Session, principal: Principal, evaluation_id: str) -> Evalua
     return ev
 
 
-def _username(db: Session, user_id: int | None) -> str | None:
+def _creator(db: Session, viewer: Principal, user_id: int | None) -> str | None:
+    """Who stored it, as ``viewer`` may see it (an enterprise sees no staff user names)."""
     if user_id is None:
         return None
     user = db.get(User, user_id)
-    return user.username if user else None
+    return shown_creator(viewer, user.username, user.role) if user else None
 
 
 def _verdicts(result: dict[str, Any]) -> list[tuple]:
@@ -171,10 +172,10 @@ def rendered(engine_for: EngineFor, ev: EvaluationRow, detail: str, lang: str) -
     return engine.render(evaluation, Options(detail, lang))  # type: ignore[arg-type]
 
 
-def record(db: Session, ev: EvaluationRow, answer: dict[str, Any]) -> dict[str, Any]:
+def record(db: Session, viewer: Principal, ev: EvaluationRow, answer: dict[str, Any]) -> dict[str, Any]:
     return {
         **public(answer, ev),
-        "created_by": _username(db, ev.created_by),
+        "created_by": _creator(db, viewer, ev.created_by),
         "input": {
             "profile": ev.profile,
             "as_of": ev.as_of,
@@ -189,7 +190,7 @@ def record(db: Session, ev: EvaluationRow, answer: dict[str, Any]) -> dict[str, 
 def list_visible(
     db: Session, principal: Principal, credit_code: str | None, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
-    q = select(EvaluationRow, User.username).outerjoin(User, User.id == EvaluationRow.created_by)
+    q = select(EvaluationRow, User.username, User.role).outerjoin(User, User.id == EvaluationRow.created_by)
     count = select(func.count()).select_from(EvaluationRow)
     if principal.role == "enterprise":
         if credit_code is not None and credit_code != principal.credit_code:
@@ -210,10 +211,10 @@ def list_visible(
             "rule_pack_version": ev.rule_pack_version,
             "lang": ev.lang,
             "created_at": ev.created_at,
-            "created_by": username,
+            "created_by": shown_creator(principal, username, role),
             "outcomes": dict(Counter(r["outcome"] for r in ev.result.get("results", []))),
         }
-        for ev, username in rows
+        for ev, username, role in rows
     ]
     return items, db.scalar(count) or 0
 

@@ -46,3 +46,13 @@ def test_get_evaluation_refuses_a_detail_it_does_not_know(client, world, young_b
     created = client.post("/v1/evaluations", json=young_body, headers=world.ent_b.headers).json()
     r = client.get(f"/v1/evaluations/{created['id']}?detail=compact", headers=world.ent_b.headers)
     assert_problem(r, 422)
+
+
+def test_an_enterprise_sees_no_staff_user_name_on_its_evaluations(client, world, young_body):
+    """A reviewer stored it: the enterprise it concerns sees that the bureau did, not who."""
+    created = client.post("/v1/evaluations", json=young_body, headers=world.reviewer.headers).json()
+    own = client.get(f"/v1/evaluations/{created['id']}", headers=world.ent_b.headers).json()
+    listed = client.get("/v1/evaluations", headers=world.ent_b.headers).json()["items"]
+    assert world.reviewer.username not in (own["created_by"], *[x["created_by"] for x in listed])
+    staff = client.get(f"/v1/evaluations/{created['id']}", headers=world.admin.headers).json()
+    assert staff["created_by"] == world.reviewer.username
