@@ -115,3 +115,35 @@ def test_a_profile_comes_back_whole_from_its_table_row(seed, p_missing):
     table = table_of(profiles)
     for i, p in enumerate(profiles):
         assert Profile.model_validate(profile_of(table.row(i, named=True))) == p, p.credit_code
+
+
+def test_failed_criteria_nodes_and_reasons_of_a_verdict_row_are_the_engines():
+    """What a stored verdict row says without its facts (``Population.failed``, ``nodes`` and
+    ``reasons``) is what the engine says of the same verdict: the decisive failures, every node's
+    status and flags, and the words (``Engine.reasons``), in both languages."""
+    from engine.population import Population
+
+    rng = random.Random(11)
+    profiles = [Profile.model_validate(profile(rng, 0.1)) for _ in range(BATCH)]
+    pop = Population(ENGINE)
+    verdicts = pop.verdicts(table_of(profiles), AS_OF)
+    table = verdicts.with_columns(pop.failed(verdicts, AS_OF), pop.reasons(verdicts, AS_OF, "zh"))
+    english = pop.reasons(verdicts, AS_OF, "en").to_list()
+    rows = table.iter_rows(named=True)
+    n = 0
+    for p in profiles:
+        ev = ENGINE.evaluate(p, AS_OF)
+        for v in ev.verdicts:
+            r = next(rows)
+            nodes = ev.nodes(v)
+            failed = [
+                x.id for x in nodes if x.status == "unmet" and x.decisive and x.kind in ("criterion", "not")
+            ]
+            assert r["failed"] == (failed if v.outcome == "ineligible" else []), (p.credit_code, v.measure_id)
+            assert pop.nodes(v.measure_id, r["statuses"], AS_OF) == [
+                {"id": x.id, "kind": x.kind, "status": x.status, "decisive": x.decisive, "moot": x.moot}
+                for x in nodes
+            ]
+            assert r["reasons"] == ENGINE.reasons(v, "zh") and english[n] == ENGINE.reasons(v, "en")
+            n += 1
+    assert (table["failed"].list.len() > 0).any() and table["reasons"].n_unique() > 50
