@@ -16,6 +16,7 @@ from . import docs, openapi, problems, web
 from .config import Settings, get_settings
 from .db import make_engine, make_sessionmaker, migrate
 from .deps import reject_bad_credentials, stored_evaluation_quota_on
+from .fastpath import AnonymousEvaluations
 from .middleware import RejectNulInUrl, SecurityHeaders
 from .routers import api_keys, auth, enterprises, evaluations, health, measures, rulepack, users
 from .screening import install as install_screening
@@ -84,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     docs.install(app)
     openapi.install(app)
+    # the anonymous self-check without the framework's routing and dependencies (innermost)
+    app.add_middleware(AnonymousEvaluations)
     # screening uploads may exceed max_body_bytes, up to HUIQI_SCREENING_MAX_UPLOAD_BYTES
     app.add_middleware(BodySizeLimitWithUploads, max_bytes=settings.max_body_bytes)
     app.add_middleware(RejectNulInUrl)
