@@ -87,9 +87,10 @@ def source_of(run: ScreeningRun) -> str:
 class _Frames:
     """The frames of the runs read lately, while they do not change (a run's key names its chunks
     done and when the last was): a page of results is a query on a frame, not on 1.4 million rows
-    of a database table. A few runs are kept (each ~100 MB at 100,000 rows and 14 measures)."""
+    of a database table. Kept up to ``BUDGET`` bytes in all (a run of 100,000 applications and 14
+    measures is ~135 MB), the least recently used dropped first; the latest is always kept."""
 
-    KEEP = 4
+    BUDGET = 400 * 1024 * 1024
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -106,7 +107,7 @@ class _Frames:
             for old in [k for k in self._frames if k[:2] == key[:2]]:
                 del self._frames[old]  # the same run, older
             self._frames[key] = frame
-            while len(self._frames) > self.KEEP:
+            while len(self._frames) > 1 and sum(f.estimated_size() for f in self._frames.values()) > self.BUDGET:
                 self._frames.popitem(last=False)
         return frame
 
