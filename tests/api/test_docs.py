@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from api.problems import MEDIA_TYPE
 
 
@@ -33,3 +35,13 @@ def test_openapi_has_chinese_examples_and_problem_errors(client):
     assert "Problem" in spec["components"]["schemas"]
     assert {"bearerToken", "apiKey", "passwordLogin"} <= set(spec["components"]["securitySchemes"])
     assert spec["paths"]["/v1/evaluations"]["post"]["summary"].startswith("评估企业画像")
+
+
+def test_schema_names_are_unique(client):
+    """Two models of one name appear as api__schemas__evaluations__Subject and
+    api__screening__schemas__Subject; generators then drop every schema that uses them."""
+    names = list(client.get("/openapi.json").json()["components"]["schemas"])
+    for name in names:
+        assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name) and "__" not in name, name
+    # distinct also as generators name classes: without underscores, case-insensitively
+    assert len({n.replace("_", "").lower() for n in names}) == len(names)
