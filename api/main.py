@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=openapi.DESCRIPTION,
         openapi_tags=TAGS,
+        generate_unique_id_function=openapi.operation_id,
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,

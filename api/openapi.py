@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from .problems import MEDIA_TYPE
 from .schemas.common import Problem
@@ -36,6 +37,15 @@ ERROR_DESCRIPTIONS = {
     "429": "尝试次数过多，Retry-After 给出等待秒数 / too many attempts; Retry-After says how long to wait",
     "default": "其他错误（problem+json）/ any other error",
 }
+
+
+def operation_id(route: APIRoute) -> str:
+    """The operation id FastAPI gives a route without an explicit ``operation_id``: its function's
+    name in lowerCamelCase (``create_evaluation`` → ``createEvaluation``), where FastAPI's default
+    would add the path and method (``create_evaluation_v1_evaluations_post``). Generated clients
+    name their functions after it, so it is part of the API: never change one."""
+    head, *rest = route.name.split("_")
+    return head + "".join(word[:1].upper() + word[1:] for word in rest)
 
 
 def install(app: FastAPI) -> None:

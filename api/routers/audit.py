@@ -15,7 +15,12 @@ from ..screening.schemas import AuditEntryPublic
 router = APIRouter(route_class=CheckedJSONRoute, prefix="/audit", tags=["audit 审计日志（管理员）"])
 
 
-@router.get("", response_model=Page[AuditEntryPublic], summary="审计日志 / the audit log")
+@router.get(
+    "",
+    response_model=Page[AuditEntryPublic],
+    summary="审计日志 / the audit log",
+    operation_id="listAuditEntries",
+)
 def list_audit(
     request: Request,
     db: SessionDep,

@@ -102,6 +102,7 @@ def list_evaluations(
     response_model=WhatIfPublic,
     response_model_exclude_unset=True,  # the engine's explanations as they are, no added nulls
     summary="假设分析 / what if some facts changed",
+    operation_id="evaluateWhatIf",
 )
 def what_if(
     body: Annotated[WhatIfCreate, Body(openapi_examples=what_if_examples(_EXAMPLES))],

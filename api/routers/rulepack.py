@@ -12,7 +12,10 @@ router = APIRouter(route_class=CheckedJSONRoute, prefix="/rulepack", tags=["rule
 
 
 @router.get(
-    "", response_model=RulePackPublic, summary="规则包版本与暂定参数 / version and provisional parameters"
+    "",
+    response_model=RulePackPublic,
+    summary="规则包版本与暂定参数 / version and provisional parameters",
+    operation_id="getRulePack",
 )
 def get_rulepack(engine: EngineDep, lang: LangDep) -> dict[str, Any]:
     pack = engine.pack
