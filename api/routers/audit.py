@@ -12,7 +12,7 @@ from ..routing import CheckedJSONRoute
 from ..schemas.common import Page
 from ..screening.schemas import AuditEntryPublic
 
-router = APIRouter(route_class=CheckedJSONRoute, prefix="/audit", tags=["audit 审计日志（管理员）"])
+router = APIRouter(route_class=CheckedJSONRoute, prefix="/audit", tags=["audit"])
 
 
 @router.get(

@@ -9,7 +9,7 @@ from ..routing import CheckedJSONRoute
 from ..schemas.users import TokenPublic, UserPublic
 from ..services import accounts
 
-router = APIRouter(route_class=CheckedJSONRoute, prefix="/auth", tags=["auth 登录"])
+router = APIRouter(route_class=CheckedJSONRoute, prefix="/auth", tags=["auth"])
 
 
 @router.post(

@@ -35,7 +35,7 @@ from ..schemas.evaluations import (
 from ..services import access, whatif
 from ..services import evaluations as service
 
-router = APIRouter(route_class=CheckedJSONRoute, prefix="/evaluations", tags=["evaluations 资格评估"])
+router = APIRouter(route_class=CheckedJSONRoute, prefix="/evaluations", tags=["evaluations"])
 
 _EXAMPLES = get_settings().examples_dir
 EvaluationId = Annotated[str, Path(min_length=1, max_length=64, description="评估编号 / evaluation id")]

@@ -10,7 +10,7 @@ from ..deps import EngineDep
 from ..problems import ApiProblem
 from ..routing import CheckedJSONRoute
 
-router = APIRouter(route_class=CheckedJSONRoute, tags=["health 运行状态"])
+router = APIRouter(route_class=CheckedJSONRoute, tags=["health"])
 
 
 @router.get("/healthz", summary="进程存活 / the process is up", operation_id="getLiveness")

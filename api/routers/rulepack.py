@@ -8,7 +8,7 @@ from ..deps import EngineDep, LangDep
 from ..routing import CheckedJSONRoute
 from ..schemas.measures import RulePackPublic
 
-router = APIRouter(route_class=CheckedJSONRoute, prefix="/rulepack", tags=["rulepack 规则包"])
+router = APIRouter(route_class=CheckedJSONRoute, prefix="/rulepack", tags=["rulepack"])
 
 
 @router.get(

@@ -49,8 +49,8 @@ from .schemas import (
 from .settings import ScreeningSettings
 from .work import Evaluators
 
-router = APIRouter(route_class=CheckedJSONRoute, prefix="/screenings", tags=["screenings 批量筛查"])
-reports_router = APIRouter(route_class=CheckedJSONRoute, prefix="/screenings", tags=["reports 统计报表"])
+router = APIRouter(route_class=CheckedJSONRoute, prefix="/screenings", tags=["screenings"])
+reports_router = APIRouter(route_class=CheckedJSONRoute, prefix="/screenings", tags=["reports"])
 
 RunId = Annotated[str, Path(min_length=1, max_length=64, description="筛查编号 / screening id")]
 RowNo = Annotated[int, Path(ge=1, le=100_000_000, description="行号（表头为第 1 行）/ row number")]

@@ -116,6 +116,26 @@ def test_operation_ids_are_unique_ascii_lower_camel_case_and_stable(client):
     assert {k: found.get(k) for k in STABLE_OPERATION_IDS} == STABLE_OPERATION_IDS
 
 
+def test_tags_are_ascii_declared_and_shown_in_chinese_first(client):
+    spec = client.get("/openapi.json").json()
+    declared = {t["name"]: t for t in spec["tags"]}
+    used = set()
+    for method, path, op in _operations(spec):
+        assert len(op.get("tags", [])) == 1, (method, path, op.get("tags"))
+        used.add(op["tags"][0])
+    assert used == set(declared), used ^ set(declared)
+    for name, tag in declared.items():
+        # tag names become package and module names in generated clients
+        assert re.fullmatch(r"[a-z]+(?:-[a-z]+)*", name), name
+        title = tag["x-displayName"].removesuffix(" " + name)
+        assert re.search(r"[\u4e00-\u9fff]", title), tag  # ReDoc shows the Chinese title
+        # Swagger UI shows the name and the description: Chinese first, then an English sentence
+        zh, _, en = tag["description"].partition("\n\n")
+        assert zh.startswith(f"**{title}**："), tag
+        assert en.isascii() and en.endswith("."), tag
+    assert declared["evaluations"]["x-displayName"] == "资格评估 evaluations"
+
+
 def test_schema_names_are_unique(client):
     """Two models of one name appear as api__schemas__evaluations__Subject and
     api__screening__schemas__Subject; generators then drop every schema that uses them."""
