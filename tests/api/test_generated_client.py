@@ -9,6 +9,7 @@ and the client reaches the app through httpx's in-process ASGI transport."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import importlib
 import json
 import subprocess
@@ -84,19 +85,29 @@ def _module(name: str) -> ModuleType:
     return importlib.import_module(f"{PACKAGE}.{name}")
 
 
-def test_the_generated_client_evaluates_a_profile(client_package, world, established_body):
+def test_the_generated_client_evaluates_a_profile(client_package, client, world, established_body):
+    # ``client`` (tests/api) only puts the standing accounts back as they were made
     create_evaluation = _module("api.evaluations.create_evaluation")
     models = _module("models")
     body = models.EvaluationCreate.from_dict(established_body)
+    transport = httpx.ASGITransport(app=world.app)
 
     async def call():
-        transport = httpx.ASGITransport(app=world.app)
-        async with client_package.Client(base_url=BASE_URL, httpx_args={"transport": transport}) as client:
-            return await create_evaluation.asyncio_detailed(client=client, body=body)
+        async with client_package.Client(base_url=BASE_URL, httpx_args={"transport": transport}) as anonymous:
+            answered = await create_evaluation.asyncio_detailed(client=anonymous, body=body)
+        async with client_package.AuthenticatedClient(
+            base_url=BASE_URL,
+            token=world.ent_a.key,  # the established example's own account
+            prefix="",  # an API key is sent as it is, in its own header
+            auth_header_name="X-API-Key",
+            httpx_args={"transport": transport},
+        ) as enterprise:
+            stored = await create_evaluation.asyncio_detailed(client=enterprise, body=body)
+        return answered, stored
 
-    response = asyncio.run(call())
-    assert response.status_code == 200, response.content  # anonymous: answered, not stored
-    answer = response.parsed
+    answered, stored = asyncio.run(call())
+    assert answered.status_code == 200, answered.content  # anonymous: answered, not stored
+    answer = answered.parsed
     assert isinstance(answer, models.EvaluationPublic), answer
     assert answer.stored is False and answer.id is None
     assert answer.credit_code == established_body["profile"]["credit_code"]
@@ -106,7 +117,19 @@ def test_the_generated_client_evaluates_a_profile(client_package, world, establi
     assert hte.outcome == "eligible" and hte.subject.kind == "enterprise"
     assert hte.summary and hte.criteria
     # nothing dropped or altered on the way through the client's models
-    assert answer.to_dict() == json.loads(response.content)
+    assert answer.to_dict() == json.loads(answered.content)
+
+    assert stored.status_code == 201, stored.content  # authenticated: stored, with an id
+    record = stored.parsed
+    assert isinstance(record, models.EvaluationPublic), record
+    assert record.stored is True and record.id and stored.headers["location"].endswith(record.id)
+    assert {r.measure_id: r.outcome for r in record.results} == {m: r.outcome for m, r in by_measure.items()}
+    sent, parsed = json.loads(stored.content), record.to_dict()
+    # a time is parsed into an aware datetime, written back as +00:00 where the service wrote Z
+    assert record.created_at.tzinfo is not None
+    assert record.created_at == dt.datetime.fromisoformat(sent.pop("created_at"))
+    assert parsed.pop("created_at") == record.created_at.isoformat()
+    assert parsed == sent
 
 
 def test_the_generated_client_reads_screening_results_and_report(client_package, bureau):  # noqa: F811
@@ -120,7 +143,7 @@ def test_the_generated_client_reads_screening_results_and_report(client_package,
         async with client_package.AuthenticatedClient(
             base_url=BASE_URL,
             token=bureau.reviewer.key,
-            prefix="",  # an API key is sent as it is, in its own header
+            prefix="",
             auth_header_name="X-API-Key",
             httpx_args={"transport": transport},
         ) as client:
