@@ -24,26 +24,6 @@ from .screening.upload import BodySizeLimitWithUploads
 
 log = logging.getLogger("huiqi.api")
 
-TAGS = [
-    {
-        "name": "evaluations 资格评估",
-        "description": "评估、保存、查询、重放、假设分析 / evaluate, store, replay, what-if",
-    },
-    {
-        "name": "enterprises 企业画像",
-        "description": "企业画像的版本（只增不改）/ profile versions, append-only",
-    },
-    {"name": "measures 政策措施", "description": "政策措施目录 / the catalogue"},
-    {"name": "rulepack 规则包", "description": "规则包版本与暂定参数 / rule pack version"},
-    {"name": "auth 登录", "description": "密码登录取得令牌 / password login"},
-    {"name": "users 账号管理（管理员）", "description": "管理员管理账号 / accounts (admin)"},
-    {
-        "name": "api-keys API 密钥（管理员）",
-        "description": "机器客户端的密钥 / keys for machine clients (admin)",
-    },
-    {"name": "health 运行状态", "description": "存活与就绪检查 / liveness and readiness"},
-]
-
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
@@ -59,7 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="惠企 huiqi API",
         version="1.0.0",
         description=openapi.DESCRIPTION,
-        openapi_tags=TAGS,
+        openapi_tags=openapi.TAGS,
+        generate_unique_id_function=openapi.operation_id,
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,

@@ -49,8 +49,8 @@ from .schemas import (
 from .settings import ScreeningSettings
 from .work import Evaluators
 
-router = APIRouter(route_class=CheckedJSONRoute, prefix="/screenings", tags=["screenings 批量筛查"])
-reports_router = APIRouter(route_class=CheckedJSONRoute, prefix="/screenings", tags=["reports 统计报表"])
+router = APIRouter(route_class=CheckedJSONRoute, prefix="/screenings", tags=["screenings"])
+reports_router = APIRouter(route_class=CheckedJSONRoute, prefix="/screenings", tags=["reports"])
 
 RunId = Annotated[str, Path(min_length=1, max_length=64, description="筛查编号 / screening id")]
 RowNo = Annotated[int, Path(ge=1, le=100_000_000, description="行号（表头为第 1 行）/ row number")]
@@ -100,6 +100,7 @@ def _attachment(filename: str) -> str:
     response_class=Response,
     responses={200: _FILE_RESPONSES},
     summary="下载导入模板 / download the import template",
+    operation_id="getScreeningTemplate",
 )
 def get_template(
     fmt: Annotated[Format, Path(description="csv、xlsx 或 jsonl")],
@@ -214,6 +215,7 @@ def list_screenings(
     response_model=ScreeningPublic,
     status_code=202,
     summary="免申即享：主动匹配已登记的企业 / proactive matching of stored enterprises",
+    operation_id="createProactiveScreening",
 )
 def create_proactive(
     body: ProactiveCreate,
@@ -271,7 +273,12 @@ def delete_screening(
     return Response(status_code=204)
 
 
-@router.get("/{run_id}/results", response_model=Page[ResultPublic], summary="筛查结果 / results")
+@router.get(
+    "/{run_id}/results",
+    response_model=Page[ResultPublic],
+    summary="筛查结果 / results",
+    operation_id="listScreeningResults",
+)
 def list_results(
     run_id: RunId,
     request: Request,
@@ -299,7 +306,12 @@ def list_results(
     return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}
 
 
-@router.get("/{run_id}/errors", response_model=Page[RowErrors], summary="数据有误的行 / rows with bad cells")
+@router.get(
+    "/{run_id}/errors",
+    response_model=Page[RowErrors],
+    summary="数据有误的行 / rows with bad cells",
+    operation_id="listScreeningErrors",
+)
 def list_errors(run_id: RunId, db: SessionDep, _who: BureauDep, page: PageDep) -> dict[str, Any]:
     """每个有误的单元格：行、列、表头、值、原因。这些行未评估，其余行照常筛查。
 
@@ -309,7 +321,12 @@ def list_errors(run_id: RunId, db: SessionDep, _who: BureauDep, page: PageDep) -
     return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}
 
 
-@router.get("/{run_id}/rows/{row_no}", response_model=RowPublic, summary="一行申报 / one application")
+@router.get(
+    "/{run_id}/rows/{row_no}",
+    response_model=RowPublic,
+    summary="一行申报 / one application",
+    operation_id="getScreeningRow",
+)
 def get_row(
     run_id: RunId,
     row_no: RowNo,
@@ -423,6 +440,7 @@ def export_screening(
     response_model=ScreeningPublic,
     status_code=202,
     summary="规则变更影响分析 / impact of a rule change",
+    operation_id="createImpactAnalysis",
 )
 def create_impact(
     run_id: RunId,
@@ -455,7 +473,10 @@ def create_impact(
 
 
 @reports_router.get(
-    "/{run_id}/report", response_model=ReportPublic, summary="筛查报表 / report of a screening"
+    "/{run_id}/report",
+    response_model=ReportPublic,
+    summary="筛查报表 / report of a screening",
+    operation_id="getScreeningReport",
 )
 def get_report(
     run_id: RunId,
@@ -479,6 +500,7 @@ def get_report(
     "/{run_id}/impact",
     response_model=ImpactPublic,
     summary="规则变更后结论改变的企业 / applicants whose outcome changes",
+    operation_id="getImpactAnalysis",
 )
 def get_impact(
     run_id: RunId,
@@ -500,6 +522,7 @@ def get_impact(
     "/{run_id}/proactive",
     response_model=Page[Candidate],
     summary="免申即享：符合条件而未申报的企业 / eligible enterprises that have not applied",
+    operation_id="listProactiveCandidates",
 )
 def get_proactive(
     run_id: RunId,
