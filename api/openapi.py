@@ -12,7 +12,7 @@ from .problems import MEDIA_TYPE
 from .schemas.common import Problem
 
 DESCRIPTION = """
-**惠企 huiqi** 科技惠企政策资格判定接口。企业画像的字段与结果格式见契约（profile.md）；
+**惠企 huiqi** 科技惠企政策资格判定接口。企业画像的字段与结果格式见契约（仓库中的 docs/contract.md）；
 金额单位为万元，以十进制数（JSON 数字或字符串）表示；缺失或 null 表示“未知”，不是 0。
 
 - 匿名调用 `POST /v1/evaluations` 即可自查，结果不保存；登录（`POST /v1/auth/token`）或使用

@@ -2,7 +2,7 @@
 through its C module.
 
 What durable-rules is and is not safe for (measured; the traps are restated here because the
-design rests on them):
+design rests on them, and in docs/engine.md §6.2 with the measurements):
 
 - its convenient Python host (``durable.lang``) runs timer threads over a session index that is
   never updated on delete: segfaults under threads and lost results. Rulesets are created here

@@ -1,4 +1,4 @@
-"""The applicant profile of the contract (``shared/spec/profile.md``), validated.
+"""The applicant profile of the contract (docs/contract.md §1–3), validated.
 
 Absent or ``null`` means unknown, never zero. Money is ``Decimal`` in 万元. A profile that breaks the
 contract raises ``pydantic.ValidationError``; ``engine.errors`` turns it into field paths and reasons.

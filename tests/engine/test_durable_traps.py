@@ -1,4 +1,4 @@
-"""The durable-rules traps of ../shared/notes/durable-rules.md that the other tests do not reach:
+"""The durable-rules traps (docs/engine.md §6.2) that the other tests do not reach:
 an action loop interrupted by an error, and an assert that completes no action."""
 
 from __future__ import annotations

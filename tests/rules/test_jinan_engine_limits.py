@@ -1,7 +1,7 @@
 """Engine bugs and limits met while coding the Jinan measures, kept as strict xfails (and, once
 fixed, as plain regression tests).
 
-Each test states the behaviour the contract (shared/spec/profile.md) or the schema asks for; when
+Each test states the behaviour the contract (docs/contract.md) or the schema asks for; when
 the engine is fixed the test passes, strict xfail turns that into a failure, and the mark comes off.
 Tests that need a rule pack of their own write a minimal one under tmp_path.
 """

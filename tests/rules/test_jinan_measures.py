@@ -98,7 +98,7 @@ def judge(engine, profile: dict, measure: str, criterion_id: str, subject_id: st
     return outcome(result, measure, subject_id), criterion(result, measure, criterion_id, subject_id)
 
 
-# ================================================================ the examples of shared/spec/examples
+# ================================================================ the examples of docs/contract.md §11
 
 
 def test_example_established_lump_sum_p1_basic_research_is_eligible(engine, established):
@@ -577,7 +577,7 @@ def test_sharing_micro_registered_tsme_is_eligible(engine, small_tsme):
 
 
 def test_sharing_medium_enterprise_is_ineligible(engine, small_tsme):
-    # INTERPRETATION (measures.md): small and micro only; 100 employees & 9000 万元 → medium in I65
+    # INTERPRETATION (docs/contract.md §7.3): small and micro only; 100 employees & 9000 万元 → medium in I65
     set_size(small_tsme, 100)
     verdict, c = judge(engine, small_tsme, SHARING, "small_or_micro")
     assert (verdict, c["status"], c["actual"]) == ("ineligible", "unmet", "medium")

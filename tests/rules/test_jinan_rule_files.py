@@ -1,6 +1,6 @@
 """The Jinan rule files as data: provisional, quoted verbatim from the work plan, every reading marked.
 
-The work plan (rules/sources/jinan-2023-st-work-plan.zh.txt, a copy of shared/seed/) is cited by section and item: "五、9" is
+The work plan (rules/sources/jinan-2023-st-work-plan.zh.txt, the seed text kept in the repository) is cited by section and item: "五、9" is
 section 五, item 9; "序言" is its opening paragraph. A quote cited to the plan must appear in that item
 word for word, punctuation included (the plan mixes half-width "," ";" "()" with full-width marks).
 """
@@ -15,7 +15,7 @@ import pytest
 from engine.loader import DEFAULT_RULES_DIR, load_pack
 from engine.schema import Group, Leaf, Status, walk
 
-# a copy of shared/seed/ kept beside the rules, so that the check never depends on what lies outside the repo
+# the work plan's text kept beside the rules, so that the check never depends on what lies outside the repo
 SEED = Path(__file__).resolve().parents[2] / "rules" / "sources" / "jinan-2023-st-work-plan.zh.txt"
 FIXED_IDS = {"hte-cultivation-subsidy", "st-finance-whitelist", "lump-sum-funding-pilot", "land-use-priority"}
 PLAN_CLAUSE = re.compile(r"^(序言|[一二三四五六七八九十]+、(\d+))$")
