@@ -128,7 +128,7 @@ def bench_floors(raw: list[dict], profiles: list[Profile]) -> dict:
 
 
 def bench_screen(n: int) -> dict:
-    from engine.screen import screen_file
+    from intake.screen import screen_file
 
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "in.jsonl"

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, aliased
 
 from engine import Engine
 from engine.schema import Group
-from engine.tabular import TableError, check_xlsx_archive, detect_format
 from engine.vocabulary import OUTCOMES, pick
+from intake import TableError, check_xlsx_archive, detect_format
 
 from .. import audit
 from ..db import take_write_gate, utcnow
@@ -847,7 +847,7 @@ def write_export(db: Session, run: ScreeningRun, engine: Engine, fmt: str, lang:
     ws = wb.create_sheet("筛查结果" if lang != "en" else "results")
     header = next(rows)
     for i in range(len(header)):
-        from engine.tabular import column_letter
+        from intake import column_letter
 
         ws.column_dimensions[column_letter(i)].width = 14 if i < 6 else 40
     ws.freeze_panes = "D2"
@@ -1353,7 +1353,7 @@ def finish(db_engine: DbEngine, run_id: str) -> None:
 
 
 def template_bytes(fmt: str, lang: str, years: list[int]) -> bytes:
-    from engine.tabular import write_template
+    from intake import write_template
 
     buf = io.BytesIO()
     write_template(fmt, buf, lang, years)

@@ -1,6 +1,6 @@
 """Screen a file of profiles on every core: one output line per input line (or row), in order.
 
-JSONL, CSV or XLSX (``engine.tabular``: the template's Chinese headers, money in 万元). A bad line
+JSONL, CSV or XLSX (``intake``: the template's Chinese headers, money in 万元). A bad line
 becomes ``{"line": N, "error": {...}}`` and the run goes on; a spreadsheet row with bad cells gets
 ``{"line": N, "error": {"title": …, "errors": [{row, column, header, field, value, reason}]}}``.
 Input is streamed in chunks, never held whole; output is written as chunks come back, in input order.
@@ -22,10 +22,9 @@ from typing import Any
 import orjson
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from .errors import InvalidProfile
-from .evaluate import Engine
-from .explain import Options
-from .tabular import detect_format, open_table
+from engine import Engine, InvalidProfile, Options
+
+from .table import detect_format, open_table
 
 CHUNK = 400
 _engine = None
@@ -111,7 +110,7 @@ def evaluate_parsed(
     lang: str,
     detail: str,
 ) -> dict[str, Any]:
-    """A row already read by ``engine.tabular``: its cell errors, or its evaluation."""
+    """A row already read by ``intake``: its cell errors, or its evaluation."""
     if profile is None:
         title = "数据有误，未评估 / bad cells, not evaluated"
         return {"line": number, "error": {"title": title, "errors": errors}}
