@@ -18,6 +18,8 @@ checks refuse. The engine knows nothing of this package.
 
 from __future__ import annotations
 
+from .batch import Batch, profiles_table
+from .batches import INPUT_FORMATS, read_batches
 from .columns import (
     PROJECTS_JSON,
     SHEET_NAME,
@@ -38,6 +40,8 @@ from .xlsx import check_xlsx_archive
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "INPUT_FORMATS",
+    "Batch",
     "FORMATS",
     "HEADER_CHARS_KEPT",
     "IGNORED_KEPT",
@@ -62,6 +66,8 @@ __all__ = [
     "layout_of",
     "open_table",
     "parse_json_line",
+    "profiles_table",
+    "read_batches",
     "template_columns",
     "template_filename",
     "template_years",

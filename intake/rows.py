@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +33,7 @@ class ParsedRow:
     credit_code: str | None = None
     name: str | None = None
     region_code: str | None = None
+    model: Profile | None = field(default=None, repr=False, compare=False)  # the profile, validated
 
 
 def set_path(doc: dict[str, Any], dotted: str, value: Any) -> None:
@@ -157,6 +158,7 @@ def build_row(number: int, cells: list[Any], layout: Layout, lang: str = "zh") -
         return result
     assert profile is not None
     result.profile = profile.model_dump(mode="json", exclude_none=False)
+    result.model = profile
     result.credit_code = profile.credit_code
     result.name = profile.name
     result.region_code = profile.region_code
@@ -311,6 +313,7 @@ def parse_json_line(
             )
         return row
     row.profile = profile.model_dump(mode="json")
+    row.model = profile
     row.credit_code = profile.credit_code
     row.name = profile.name
     row.region_code = profile.region_code

@@ -28,7 +28,11 @@ def detect_format(filename: str | None, head: bytes) -> str:
     """From the content first (an XLSX is a ZIP), then the file name."""
     if head.startswith(b"PK\x03\x04"):
         return "xlsx"
+    if head.startswith(b"PAR1"):
+        return "parquet"
     name = (filename or "").lower()
+    if name.endswith(".parquet"):
+        return "parquet"
     if name.endswith((".xlsx", ".xlsm")):
         return "xlsx"
     if name.endswith((".jsonl", ".ndjson", ".json")):
@@ -90,13 +94,14 @@ class Table:
     def count_rows(self, limit: int | None = None) -> int:
         """Data rows (blank rows not counted); stops counting once past ``limit``."""
         n = 0
-        for _number, _cells in self._data_records():
+        for _number, _cells in self.data_records():
             n += 1
             if limit is not None and n > limit:
                 return n
         return n
 
-    def _data_records(self) -> Iterator[tuple[int, Any]]:
+    def data_records(self) -> Iterator[tuple[int, Any]]:
+        """(row number, cells or JSONL line) of every data row: blank rows and lines skipped."""
         if self.format == "jsonl":
             yield from jsonl_lines(self.fh, self.limits.max_line_bytes)
             return
@@ -112,7 +117,7 @@ class Table:
         Past ``limits.max_rows`` data rows, ``TableError``."""
         seen = 0
         max_rows = self.limits.max_rows
-        for number, cells in self._data_records():
+        for number, cells in self.data_records():
             seen += 1
             if max_rows is not None and seen > max_rows:
                 raise TableError(

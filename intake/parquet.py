@@ -1,0 +1,203 @@
+"""Parquet in: a profile table (``engine.table.SCHEMA``, as ``huiqi screen`` or a previous step wrote
+it, optionally with ``as_of``), or the template's columns (headers as in the CSV and XLSX templates).
+
+A profile table is checked by the fast path like any other batch; a row it refuses is written back
+as the contract's JSON and read by the per-row path, which names its errors. (The table holds
+whether a certificate is held, not its number: such a row is read with the number "—".) Template
+columns are read as a spreadsheet's cells. Rows are numbered by the table's ``row`` column where it
+has one, else from 1.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import IO, Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from engine.table import ENTERPRISE_COLUMNS, MICRO, SCHEMA
+from engine.vocabulary import FISCAL_FIELDS
+
+from . import fast, sheet
+from .batch import Batch, gather, split
+from .errors import TableError
+from .layout import layout_of
+from .limits import Limits
+from .rows import parse_json_line, set_path
+
+PLACEHOLDER = "—"  # the certificate or registration number a profile table does not hold
+
+
+def _open(fh: IO[bytes]) -> pq.ParquetFile:
+    try:
+        return pq.ParquetFile(fh)
+    except (pa.ArrowException, OSError, ValueError) as e:
+        raise TableError(
+            "bad-parquet",
+            f"无法读取 Parquet 文件（{type(e).__name__}）",
+            f"cannot read the Parquet file ({type(e).__name__})",
+        ) from None
+
+
+def is_profile_table(names: list[str]) -> bool:
+    return {"credit_code", "fiscal_years", "projects"} <= set(names)
+
+
+def batches(
+    fh: IO[bytes],
+    lang: str,
+    size: int,
+    limits: Limits,
+    start_after: int,
+    keep_raw: bool,
+    count: Callable[[int], None],
+) -> Iterator[Batch]:
+    pf = _open(fh)
+    names = pf.schema_arrow.names
+    if len(names) > limits.max_columns:
+        raise TableError(
+            "limit",
+            f"文件超出上限：列数最多 {limits.max_columns:,}",
+            f"the file exceeds a limit: at most {limits.max_columns:,} columns",
+        )
+    if is_profile_table(names):
+        yield from _profile_table(pf, lang, size, start_after, count)
+    else:
+        layout = layout_of(names, limits)
+        yield from sheet.settle(layout, _template_cells(pf, layout, size, start_after, count), lang, keep_raw)
+
+
+def _frames(pf: pq.ParquetFile, size: int) -> Iterator[pl.DataFrame]:
+    try:
+        for rb in pf.iter_batches(batch_size=size):
+            frame = pl.from_arrow(rb)
+            assert isinstance(frame, pl.DataFrame)
+            yield frame
+    except (pa.ArrowException, OSError, ValueError) as e:
+        raise TableError(
+            "bad-parquet",
+            f"Parquet 文件读取中断（{type(e).__name__}），文件可能已损坏",
+            f"the Parquet file cannot be read ({type(e).__name__}); it may be damaged",
+        ) from None
+
+
+def _template_cells(
+    pf: pq.ParquetFile, layout: Any, size: int, start_after: int, count: Callable[[int], None]
+) -> Iterator[sheet.Cells]:
+    number = 0
+    for frame in _frames(pf, size):
+        records = []
+        for cells in frame.iter_rows():
+            number += 1
+            if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
+                continue
+            count(1)
+            if number > start_after:
+                records.append((number, cells))
+        if records:
+            yield sheet.records_cells(layout, records)
+
+
+# ---- a profile table
+
+
+def _profile_table(
+    pf: pq.ParquetFile, lang: str, size: int, start_after: int, count: Callable[[int], None]
+) -> Iterator[Batch]:
+    missing = [c for c in SCHEMA if c != "row" and c not in pf.schema_arrow.names]
+    if missing:
+        raise TableError(
+            "bad-headers",
+            f"Parquet 画像表缺少列：{', '.join(missing)}",
+            f"the Parquet profile table lacks columns: {', '.join(missing)}",
+        )
+    first = 0
+    for frame in _frames(pf, size):
+        count(frame.height)
+        rows = frame["row"] if "row" in frame.columns else pl.int_range(first + 1, first + 1 + frame.height, eager=True)
+        first += frame.height
+        try:
+            table = frame.select(
+                rows.cast(pl.Int64).alias("row"),
+                *(pl.col(c).cast(t) for c, t in SCHEMA.items() if c != "row"),
+                (pl.col("as_of") if "as_of" in frame.columns else pl.lit(None)).cast(pl.Date).alias("as_of"),
+            )
+        except pl.exceptions.PolarsError as e:
+            raise TableError(
+                "bad-headers",
+                f"Parquet 画像表的列类型不符：{e}",
+                f"the Parquet profile table's column types do not match: {e}",
+            ) from None
+        table = table.filter(pl.col("row") > start_after)
+        if table.height == 0:
+            continue
+        staged = _stage(table)
+        accepted, refused = split(staged)
+        slow = [read_back(table.row(i, named=True), lang) for i in refused]
+        yield gather(accepted, slow, lang)
+
+
+def _stage(table: pl.DataFrame) -> fast.Staged:
+    hte, tsme = pl.col("certifications.hte"), pl.col("certifications.tsme")
+    E = table.select(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("_i"),
+        "row",
+        "as_of",
+        pl.lit(False).alias("_slow"),
+        *(pl.col(p) for p in ENTERPRISE_COLUMNS),
+        pl.when(hte).then(pl.lit(PLACEHOLDER)).alias(fast.HTE_NO),
+        pl.when(tsme).then(pl.lit(PLACEHOLDER)).alias(fast.TSME_NO),
+    )
+    return fast.Staged(E, _long(table, "fiscal_years"), _long(table, "projects"))
+
+
+def _long(table: pl.DataFrame, column: str) -> pl.DataFrame:
+    items = (
+        table.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("_i"), pl.col(column).alias("_item"))
+        .filter(pl.col("_item").list.len() > 0)
+        .explode("_item")
+        .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).over("_i").alias("_k"))
+    )
+    # a null item is read back and refused by the per-row path
+    items = items.with_columns(pl.col("_item").is_null().alias("_slow"))
+    return items.with_columns(pl.col("_item").struct.unnest()).drop("_item")
+
+
+def _decimal(v: int | None) -> str | None:
+    return None if v is None else format(Decimal(v) / MICRO, "f")
+
+
+def read_back(row: dict[str, Any], lang: str) -> Any:
+    """A profile table's row as the contract's JSON, read by the per-row path."""
+    doc: dict[str, Any] = {}
+    for path, (_dtype, how) in ENTERPRISE_COLUMNS.items():
+        v = row[path]
+        if path == "certifications.hte":
+            if v:
+                set_path(doc, path + ".certificate_no", PLACEHOLDER)
+            continue
+        if path == "certifications.tsme":
+            if v:
+                set_path(doc, path + ".registration_no", PLACEHOLDER)
+            continue
+        if v is None:
+            continue
+        if path.startswith(("certifications.hte.", "certifications.tsme.")) and not row[path.rsplit(".", 1)[0]]:
+            continue  # no certificate: what it would say is not the profile's
+        set_path(doc, path, _decimal(v) if how == "micro" else v.isoformat() if how == "date" else v)
+    doc["fiscal_years"] = [
+        None
+        if fy is None
+        else {k: (_decimal(x) if k in FISCAL_FIELDS and FISCAL_FIELDS[k][0] == "decimal" else x) for k, x in fy.items()}
+        for fy in row["fiscal_years"] or []
+    ]
+    doc["projects"] = [
+        None if p is None else {k: (_decimal(x) if k == "land_area_mu" else x) for k, x in p.items()}
+        for p in row["projects"] or []
+    ]
+    line: dict[str, Any] = doc if row["as_of"] is None else {"as_of": row["as_of"].isoformat(), "profile": doc}
+    return parse_json_line(row["row"], json.dumps(line, ensure_ascii=False), lang)
