@@ -1,254 +1,204 @@
-"""Screen a file of profiles on every core: one output line per input line (or row), in order.
+"""``huiqi screen``: a file of profiles → verdicts, on the columnar path.
 
-JSONL, CSV or XLSX (``intake``: the template's Chinese headers, money in 万元). A bad line
-becomes ``{"line": N, "error": {...}}`` and the run goes on; a spreadsheet row with bad cells gets
-``{"line": N, "error": {"title": …, "errors": [{row, column, header, field, value, reason}]}}``.
-Input is streamed in chunks, never held whole; output is written as chunks come back, in input order.
+JSONL, CSV, XLSX or Parquet in (``read_batches``); the rows the fast path accepts are judged as a
+table (``engine.population.Population``), the rows only pydantic accepts likewise (or, where a value
+cannot be held in the table's exact columns, by the per-profile engine), the refused rows become
+error rows. Batches stream through with flat memory: one batch is read while the one before is
+judged and written. What comes out depends on the output's suffix (``writers``): Parquet, the
+verdict table; CSV or XLSX, a row per input row with each measure's outcome and its reasons in
+words; JSONL, a line per input line with its verdicts. The output is written to ``OUT.part`` and
+renamed when complete.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
+import queue
+import threading
 import time
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from itertools import islice
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+import polars as pl
 
-from engine import Engine, InvalidProfile, Options
+from engine import Engine, UnknownMeasure
+from engine.population import VERDICT_SCHEMA, Population, from_evaluation
+from engine.table import table_of
 
-from .table import detect_format, open_table
+from .batch import Batch
+from .batches import read_batches
+from .writers import writer_for
 
-CHUNK = 400
-_engine = None
-
-
-def _init(rules_dir: str | None, backend: str | None) -> None:
-    global _engine
-    _engine = Engine(rules_dir, backend)
+META_SCHEMA = {"row": pl.Int64, "credit_code": pl.Utf8, "name": pl.Utf8, "as_of": pl.Date}
 
 
-def _reject(name: str):
-    raise ValueError(f"{name} is not allowed")
+@dataclass
+class Judged:
+    """One batch judged: a row per input row (``meta``), the verdicts of the rows judged, the
+    refused rows' errors."""
+
+    meta: pl.DataFrame
+    verdicts: pl.DataFrame  # VERDICT_SCHEMA and as_of
+    errors: list[dict[str, Any]] = field(default_factory=list)
 
 
-def evaluate_line(
-    engine: Any, number: int, text: str, as_of: dt.date, measures: list[str] | None, lang: str, detail: str
-) -> dict[str, Any]:
-    try:
-        data = json.loads(text, parse_constant=_reject)
-    except (json.JSONDecodeError, ValueError, RecursionError) as e:  # a line nested thousands deep too
-        return {"line": number, "error": {"title": "不是有效的 JSON / not valid JSON", "detail": str(e)}}
-    return evaluate_data(engine, number, data, as_of, measures, lang, detail)
-
-
-def evaluate_data(
-    engine: Any, number: int, data: Any, as_of: dt.date, measures: list[str] | None, lang: str, detail: str
-) -> dict[str, Any]:
-    """One parsed line or row: a profile, or ``{"profile": …, "as_of": …}``."""
-    day = as_of
-    if isinstance(data, dict) and "profile" in data:
-        if data.get("as_of"):
-            try:
-                day = dt.date.fromisoformat(str(data["as_of"]))
-            except ValueError:
-                return {"line": number, "error": {"title": "as_of 应为 YYYY-MM-DD", "field": "as_of"}}
-        data = data["profile"]
-    if not isinstance(data, dict):
-        return {
-            "line": number,
-            "error": {"title": "每行应为一个 JSON 对象 / each line must be a JSON object"},
-        }
-    try:
-        result = engine.answer(data, day, measures, Options(detail, lang))
-    except InvalidProfile as e:
-        return {"line": number, "credit_code": data.get("credit_code"), "error": e.problem(lang)}
-    except Exception as e:  # noqa: BLE001 - one bad line must not stop a run of thousands
-        return {
-            "line": number,
-            "credit_code": data.get("credit_code"),
-            "error": {"title": "评估失败 / evaluation failed", "detail": f"{type(e).__name__}: {e}"},
-        }
-    return {
-        "line": number,
-        "credit_code": result["credit_code"],
-        "as_of": result["as_of"],
-        "rule_pack_version": result["rule_pack_version"],
-        "results": result["results"],
-        "missing_facts": result["missing_facts"],
-    }
-
-
-def dumps(obj: Any) -> str:
-    """One output line: compact JSON, UTF-8 as is (orjson: a result is ~13 KB, and the standard
-    library's encoder took longer over it than the evaluation's judging)."""
-    return orjson.dumps(obj).decode()
-
-
-def _work(args: tuple) -> list[str]:
-    start, lines, as_of, measures, lang, detail = args
-    return [
-        dumps(evaluate_line(_engine, start + i, text, as_of, measures, lang, detail))
-        for i, text in enumerate(lines)
-    ]
-
-
-def evaluate_parsed(
-    engine: Any,
-    number: int,
-    profile: dict | None,
-    errors: list,
-    as_of: dt.date,
-    measures,
-    lang: str,
-    detail: str,
-) -> dict[str, Any]:
-    """A row already read by ``intake``: its cell errors, or its evaluation."""
-    if profile is None:
-        title = "数据有误，未评估 / bad cells, not evaluated"
-        return {"line": number, "error": {"title": title, "errors": errors}}
-    return evaluate_data(engine, number, profile, as_of, measures, lang, detail)
-
-
-def _work_rows(args: tuple) -> list[str]:
-    rows, as_of, measures, lang, detail = args
-    return [
-        dumps(evaluate_parsed(_engine, number, profile, errors, as_of, measures, lang, detail))
-        for number, profile, errors in rows
-    ]
-
-
-def _table_chunks(
-    path: Path, fmt: str, as_of: dt.date, measures: list[str] | None, lang: str, detail: str
-) -> Iterator[tuple]:
-    with path.open("rb") as fh:
-        table = open_table(fh, path.name, fmt, lang)
+def judge(population: Population, batch: Batch, as_of: dt.date) -> Judged:
+    """A batch's verdicts: the table's as a table, pydantic's profiles as a table where their values
+    fit its columns, else one by one through the engine."""
+    table = batch.table.with_columns(pl.col("as_of").fill_null(as_of))
+    extra: list[pl.DataFrame] = []
+    one_by_one: list[dict[str, Any]] = []
+    meta = [table.select("row", "credit_code", "name", "as_of")]
+    for row, profile, own in batch.profiles:
+        day = own or as_of
+        meta.append(pl.DataFrame([(row, profile.credit_code, profile.name, day)], schema=META_SCHEMA, orient="row"))
         try:
-            batch: list[tuple] = []
-            for row in table.rows():
-                batch.append((row.number, row.profile, row.errors))
-                if len(batch) >= CHUNK:
-                    yield (batch, as_of, measures, lang, detail)
-                    batch = []
-            if batch:
-                yield (batch, as_of, measures, lang, detail)
-        finally:
-            table.close()
+            extra.append(table_of([profile], row).with_columns(pl.lit(day).alias("as_of")))
+        except ValueError:  # a value with more than six decimal places: the per-profile engine
+            ev = population.engine.evaluate(profile, day, population.measures)
+            one_by_one += [{**r, "as_of": day} for r in from_evaluation(ev, row)]
+    if extra:
+        table = pl.concat([table, *extra], how="vertical_relaxed")
+    verdicts = population.verdicts(table, as_of) if table.height else pl.DataFrame(schema=VERDICT_SCHEMA)
+    verdicts = verdicts.join(table.select("row", "as_of"), on="row", how="left", maintain_order="left")
+    if one_by_one:
+        verdicts = pl.concat(
+            [verdicts, pl.DataFrame(one_by_one, schema={**VERDICT_SCHEMA, "as_of": pl.Date})], how="vertical"
+        )
+    if extra or one_by_one:
+        verdicts = verdicts.sort("row", maintain_order=True)
+    errors = batch.errors
+    for e in errors:
+        meta.append(pl.DataFrame([(e["row"], e.get("credit_code"), e.get("name"), None)], schema=META_SCHEMA, orient="row"))
+    return Judged(pl.concat(meta, how="vertical").sort("row"), verdicts, errors)
 
 
-def input_format(path: Path) -> str:
-    with path.open("rb") as fh:
-        return detect_format(path.name, fh.read(8))
+def ahead(batches: Iterator[Batch], depth: int = 1) -> Iterator[Batch]:
+    """The batches, each read while the one before it is judged (a thread; at most ``depth`` read
+    ahead, so memory stays that of a couple of batches)."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
 
-
-def count_rows(path: Path, fmt: str) -> int:
-    if fmt == "jsonl":
-        return count_lines(path)
-    with path.open("rb") as fh:
-        table = open_table(fh, path.name, fmt)
+    def read() -> None:
         try:
-            return table.count_rows()
-        finally:
-            table.close()
+            for b in batches:
+                while not stop.is_set():
+                    try:
+                        q.put(b, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(done)
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer, raised there
+            q.put(e)
 
-
-def _chunks(
-    path: Path, as_of: dt.date, measures: list[str] | None, lang: str, detail: str
-) -> Iterator[tuple]:
-    with path.open(encoding="utf-8-sig") as fh:
-        number = 1
+    t = threading.Thread(target=read, daemon=True, name="screen-read")
+    t.start()
+    try:
         while True:
-            lines = list(islice(fh, CHUNK))
-            if not lines:
+            item = q.get()
+            if item is done:
                 return
-            yield (number, [ln.rstrip("\n") for ln in lines], as_of, measures, lang, detail)
-            number += len(lines)
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
 
 
-def _bounded_map(pool: ProcessPoolExecutor, fn: Any, items: Iterator[tuple], ahead: int) -> Iterator[Any]:
-    """``pool.map`` in order, but with at most ``ahead`` chunks in flight: ``Executor.map`` submits the
-    whole input at once, which would hold a large file in memory."""
-    pending: deque = deque()
-    for item in items:
-        pending.append(pool.submit(fn, item))
-        if len(pending) >= ahead:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
-
-
-def count_lines(path: Path) -> int:
-    with path.open("rb") as fh:
-        return sum(buf.count(b"\n") for buf in iter(lambda: fh.read(1 << 20), b""))
+def parse_rows(text: str) -> set[int]:
+    """``2,5,10-20`` → {2, 5, 10, …, 20}."""
+    out: set[int] = set()
+    for part in text.replace("，", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        lo, sep, hi = part.partition("-")
+        a, b = int(lo), int(hi) if sep else int(lo)
+        if a < 1 or b < a or b - a > 100_000:
+            raise ValueError(part)
+        out.update(range(a, b + 1))
+    return out
 
 
 def screen_file(
     input: Path,
     output: Path,
-    as_of: dt.date,
+    as_of: dt.date | None = None,
     measures: list[str] | None = None,
-    workers: int | None = None,
     lang: str = "zh",
     progress: Any = None,
-    detail: str = "compact",
     rules_dir: str | None = None,
     backend: str | None = None,
+    batch_rows: int = 50_000,
+    engine: Engine | None = None,
 ) -> dict[str, Any]:
-    workers = workers or os.cpu_count() or 1
-    fmt = input_format(input)
-    total = count_rows(input, fmt)
+    """Screen ``input`` into ``output`` (its suffix says how); a summary of the run."""
+    engine = engine or Engine(rules_dir, backend)
+    if measures:
+        unknown = sorted(set(measures) - set(engine.pack.measures))
+        if unknown:
+            raise UnknownMeasure(unknown)
+    day = as_of or dt.date.today()
+    population = Population(engine, measures)
     started = time.perf_counter()
-    ok = errors = lines = 0
-    bar = None
-    if progress:
-        bar = Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=progress,  # the console to show it on (standard error)
-        )
-        task = bar.add_task("筛查 / screening", total=total)
-        bar.start()
+    size = input.stat().st_size
+    bar = _Bar(progress, size)
+    counts = {"rows": 0, "fast": 0, "slow": 0, "errors": 0}
     tmp = output.with_name(output.name + ".part")
     try:
-        with (
-            ProcessPoolExecutor(workers, initargs=(rules_dir, backend), initializer=_init) as pool,
-            tmp.open("w", encoding="utf-8") as out,
-        ):
-            if fmt == "jsonl":
-                chunks = _bounded_map(pool, _work, _chunks(input, as_of, measures, lang, detail), workers * 4)
-            else:
-                items = _table_chunks(input, fmt, as_of, measures, lang, detail)
-                chunks = _bounded_map(pool, _work_rows, items, workers * 4)
-            for chunk in chunks:
-                for line in chunk:
-                    out.write(line + "\n")
-                    if line.startswith('{"line":') and '"error":' in line[:200] and '"results":' not in line:
-                        errors += 1
-                    else:
-                        ok += 1
-                lines += len(chunk)
-                if bar:
-                    bar.update(task, advance=len(chunk))
+        with input.open("rb") as fh, writer_for(output, tmp, population, lang) as writer:
+            for batch in ahead(read_batches(fh, filename=input.name, lang=lang, batch_rows=batch_rows)):
+                judged = judge(population, batch, day)
+                writer.write(judged)
+                counts["rows"] += batch.rows
+                counts["fast"] += batch.table.height
+                counts["slow"] += len(batch.profiles)
+                counts["errors"] += len(batch.errors)
+                bar.update(fh.tell() if not fh.closed else size, counts["rows"])
         tmp.replace(output)
     finally:
-        if bar:
-            bar.stop()
-        if tmp.exists():
-            tmp.unlink()
+        bar.stop()
+        tmp.unlink(missing_ok=True)
     seconds = time.perf_counter() - started
     return {
-        "lines": lines,
-        "ok": ok,
-        "errors": errors,
+        **counts,
+        "lines": counts["rows"],
+        "ok": counts["rows"] - counts["errors"],
+        "as_of": day,
         "seconds": seconds,
-        "rate": lines / seconds if seconds else 0.0,
+        "rate": counts["rows"] / seconds if seconds else 0.0,
     }
+
+
+class _Bar:
+    """A progress bar on standard error, by the bytes of the input read."""
+
+    def __init__(self, console: Any, total: int) -> None:
+        self.bar = None
+        if console is None:
+            return
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            TextColumn("{task.fields[rows]:,} 行 / rows"),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        self.task = self.bar.add_task("筛查 / screening", total=max(total, 1), rows=0)
+        self.bar.start()
+
+    def update(self, position: int, rows: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=position, rows=rows)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
