@@ -149,6 +149,11 @@ LINE_SCHEMA = pa.schema(
     [*PROFILE_FIELDS, pa.field("as_of", pa.string()), pa.field("profile", pa.struct(PROFILE_FIELDS))]
 )
 _PARSE = pj.ParseOptions(explicit_schema=LINE_SCHEMA, unexpected_field_behavior="error")
+# a template's projects JSON cell, read as the line {"p": CELL}
+PROJECTS_FIELD = next(f for f in PROFILE_FIELDS if f.name == "projects")
+_PROJECTS = pj.ParseOptions(
+    explicit_schema=pa.schema([pa.field("p", PROJECTS_FIELD.type)]), unexpected_field_behavior="error"
+)
 _READ = pj.ReadOptions(block_size=1 << 22)
 
 # what the reader cannot see: an explicit null where the contract wants an object or a list (pydantic
@@ -182,21 +187,20 @@ class Lines:
 
 
 def object_like(line: bytes) -> bool:
-    """Starts with ``{`` and ends with ``}``: what the JSON reader is given."""
-    text = line.strip()
-    return text[:1] == b"{" and text[-1:] == b"}"
+    """Starts with ``{`` and ends with ``}`` (a line feed may follow): what the JSON reader is given."""
+    return line[:1] == b"{" and (line[-1:] == b"}" or line[-2:] == b"}\r")
 
 
-def _read(lines: Lines, lo: int, hi: int) -> pa.Table | None:
+def _read(lines: Lines, lo: int, hi: int, options: pj.ParseOptions) -> pa.Table | None:
     try:
-        table = pj.read_json(pa.BufferReader(lines.slice(lo, hi)), read_options=_READ, parse_options=_PARSE)
+        table = pj.read_json(pa.BufferReader(lines.slice(lo, hi)), read_options=_READ, parse_options=options)
     except (pa.ArrowException, ValueError):  # the reader refuses the block (ArrowInvalid, bad UTF-8 …)
         return None
     # two objects on one line are two rows to the reader, an error to json.loads
     return table if table.num_rows == hi - lo else None
 
 
-def parse_lines(lines: Lines) -> tuple[pa.Table | None, list[int]]:
+def parse_lines(lines: Lines, options: pj.ParseOptions = _PARSE) -> tuple[pa.Table | None, list[int]]:
     """The lines the reader reads (as one table, in order) and the positions of those it refuses.
     A refused block is halved until its refused lines are found (iteratively: a recursive closure
     is a reference cycle, which would keep each batch's block until the garbage collector ran)."""
@@ -205,7 +209,7 @@ def parse_lines(lines: Lines) -> tuple[pa.Table | None, list[int]]:
     todo = [(0, lines.count)] if lines.count else []
     while todo:
         lo, hi = todo.pop()
-        table = _read(lines, lo, hi)
+        table = _read(lines, lo, hi, options)
         if table is not None:
             good.append(table)
         elif hi - lo == 1:
@@ -328,3 +332,24 @@ def _long(df: pl.DataFrame, column: str, schema: dict[str, Any]) -> pl.DataFrame
             c = micro(c)
         fields.append(c.alias(name))
     return items.select("_i", "_k", *fields)
+
+
+def projects_cells(cells: list[str]) -> tuple[pa.Table | None, list[int]]:
+    """Projects JSON cells (each a JSON array of the contract's projects) read by the JSON reader:
+    a table of one list column ``p`` for the cells it reads, and the positions of those it refuses."""
+    lines = Lines([b'{"p":' + c.encode() + b"}" for c in cells])
+    return parse_lines(lines, _PROJECTS)
+
+
+def project_items(table: pa.Table, keys: list[int]) -> tuple[pl.DataFrame, list[int]]:
+    """The projects of read cells as the fast path's staged rows (``_i`` from ``keys``, ``_k`` after
+    the numbered groups), and the ``_i`` of cells with a null item (the per-row path refuses it)."""
+    df = pl.from_arrow(table)
+    assert isinstance(df, pl.DataFrame)
+    df = df.with_columns(pl.Series("_i", keys, dtype=pl.Int64))
+    nulls = df.filter(pl.col("p").list.eval(pl.element().is_null()).list.any().fill_null(False))["_i"].to_list()
+    items = _long(df, "p", PJ_SCHEMA).with_columns(pl.col("_k") + PROJECT_NUMBERS)
+    return items, nulls
+
+
+PROJECT_NUMBERS = 10_000  # past the numbered project groups (项目1 … 项目999)

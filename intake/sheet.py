@@ -34,7 +34,7 @@ import pyarrow.csv as pcsv
 
 from engine.vocabulary import ENUM_LABELS
 
-from . import fast
+from . import fast, jsonl
 from .batch import Batch, gather, split
 from .cells import UNKNOWN_WORDS, converter
 from .columns import Column, norm
@@ -129,9 +129,9 @@ def _convert(col: Column, s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
         clean = s.str.replace_all(",", "", literal=True).str.strip_suffix("万元")
         value = pl.when(clean.str.contains(WHOLE)).then(clean).cast(pl.Int64, strict=False)
         odd = value.is_null()
-    else:  # the projects JSON column: always the per-row path
-        value = pl.lit(None, dtype=pl.Utf8)
-        odd = pl.lit(True)
+    else:  # the projects JSON column: its text, for the JSON reader (``_json_projects``)
+        value = s
+        odd = pl.lit(False)
     return pl.when(~blank).then(value), (~blank & (edge | odd)).fill_null(True)
 
 
@@ -169,10 +169,32 @@ def stage(layout: Layout, cells: Cells) -> fast.Staged:
             enterprise.append(present.alias(path))
         else:
             enterprise.append(value(path, dtype).alias(path))
-    E = frame.select("_i", "row", pl.lit(None, dtype=pl.Date).alias("as_of"), "_slow", *enterprise)
     FY = _groups(frame, paths, "fiscal_years", fast.FY_SCHEMA, value)
     PJ = _groups(frame, paths, "projects", fast.PJ_SCHEMA, value)
+    json_cells = [i for i, col in layout.columns.items() if col.kind == "json"]
+    if json_cells:
+        more, odd_rows = _json_projects(frame, f"c{json_cells[0]}", f"v{json_cells[0]}")
+        PJ = pl.concat([PJ, more.select(PJ.columns)], how="vertical")
+        frame = frame.with_columns(pl.col("_slow") | pl.col("_i").is_in(odd_rows))
+    E = frame.select("_i", "row", pl.lit(None, dtype=pl.Date).alias("as_of"), "_slow", *enterprise)
     return fast.Staged(E, FY, PJ)
+
+
+def _json_projects(frame: pl.DataFrame, cell: str, value: str) -> tuple[pl.DataFrame, list[int]]:
+    """The projects JSON column's cells read by the JSON reader (the cells ``_convert`` left to it):
+    their projects, after the numbered groups; and the rows of cells it refuses."""
+    given = frame.filter(pl.col(value).is_not_null()).select("_i", value)
+    empty = pl.DataFrame(schema={"_i": pl.Int64, "_k": pl.Int64, **fast.PJ_SCHEMA})
+    if given.height == 0:
+        return empty, []
+    keys = given["_i"].to_list()
+    table, refused = jsonl.projects_cells(given[value].to_list())
+    odd = [keys[i] for i in refused]
+    if table is None:
+        return empty, odd
+    kept = [k for i, k in enumerate(keys) if i not in set(refused)]
+    items, nulls = jsonl.project_items(table, kept)
+    return items, odd + nulls
 
 
 def _groups(frame: pl.DataFrame, paths: dict[str, str], what: str, schema: dict[str, Any], value: Any) -> pl.DataFrame:
