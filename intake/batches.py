@@ -109,12 +109,13 @@ def _jsonl(
             continue
         # only lines that look like one object go to the JSON reader (pyarrow 26 crashes on a block
         # that starts with ``null``); the others are read one by one
-        readable = [(n, line) for n, line in lines if line is not None and jsonl.object_like(line)]
-        slow = [
-            parse_json_line(n, line, lang, limits)
-            for n, line in lines
-            if line is None or not jsonl.object_like(line)
-        ]
+        readable: list[tuple[int, bytes]] = []
+        slow = []
+        for n, line in lines:
+            if line is not None and jsonl.object_like(line):
+                readable.append((n, line))
+            else:
+                slow.append(parse_json_line(n, line, lang, limits))
         texts: list[bytes] = [line for _, line in readable]  # type: ignore[misc]
         block = jsonl.Lines(texts)
         table, refused = jsonl.parse_lines(block)

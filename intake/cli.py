@@ -83,7 +83,7 @@ def screen(
         typer.Option("--explain-out", help="完整说明写入的 JSONL（默认 OUT.explain.jsonl）"),
     ] = None,
     lang: Annotated[str, typer.Option("--lang", help="zh 或 en")] = "zh",
-    batch_rows: Annotated[int, typer.Option("--batch-rows", help="每批行数 / rows per batch", min=1)] = 50_000,
+    batch_rows: Annotated[int, typer.Option("--batch-rows", help="每批行数 / rows per batch", min=1)] = 25_000,
     workers: Annotated[
         int, typer.Option("--workers", hidden=True, help="不再需要：Polars 用全部核 / no longer needed")
     ] = 0,

@@ -48,31 +48,46 @@ def judge(population: Population, batch: Batch, as_of: dt.date) -> Judged:
     """A batch's verdicts: the table's as a table, pydantic's profiles as a table where their values
     fit its columns, else one by one through the engine."""
     table = batch.table.with_columns(pl.col("as_of").fill_null(as_of))
-    extra: list[pl.DataFrame] = []
     one_by_one: list[dict[str, Any]] = []
     meta = [table.select("row", "credit_code", "name", "as_of")]
-    for row, profile, own in batch.profiles:
-        day = own or as_of
-        meta.append(pl.DataFrame([(row, profile.credit_code, profile.name, day)], schema=META_SCHEMA, orient="row"))
+    if batch.profiles:
+        days = [own or as_of for _row, _p, own in batch.profiles]
+        meta.append(
+            pl.DataFrame(
+                [(row, p.credit_code, p.name, day) for (row, p, _own), day in zip(batch.profiles, days, strict=True)],
+                schema=META_SCHEMA,
+                orient="row",
+            )
+        )
+        rows = [row for row, _p, _own in batch.profiles]
+        profiles = [p for _row, p, _own in batch.profiles]
         try:
-            extra.append(table_of([profile], row).with_columns(pl.lit(day).alias("as_of")))
-        except ValueError:  # a value with more than six decimal places: the per-profile engine
-            ev = population.engine.evaluate(profile, day, population.measures)
-            one_by_one += [{**r, "as_of": day} for r in from_evaluation(ev, row)]
-    if extra:
-        table = pl.concat([table, *extra], how="vertical_relaxed")
+            extra = table_of(profiles)
+        except ValueError:  # a value with more than six decimal places: those one by one
+            fits = []
+            for i, profile in enumerate(profiles):
+                try:
+                    table_of([profile])
+                    fits.append(i)
+                except ValueError:
+                    ev = population.engine.evaluate(profile, days[i], population.measures)
+                    one_by_one += [{**r, "as_of": days[i]} for r in from_evaluation(ev, rows[i])]
+            rows, days = [rows[i] for i in fits], [days[i] for i in fits]
+            extra = table_of([profiles[i] for i in fits])
+        if rows:
+            extra = extra.with_columns(pl.Series("row", rows, dtype=pl.Int64), pl.Series("as_of", days, dtype=pl.Date))
+            table = pl.concat([table, extra], how="vertical_relaxed")
     verdicts = population.verdicts(table, as_of) if table.height else pl.DataFrame(schema=VERDICT_SCHEMA)
     verdicts = verdicts.join(table.select("row", "as_of"), on="row", how="left", maintain_order="left")
     if one_by_one:
         verdicts = pl.concat(
             [verdicts, pl.DataFrame(one_by_one, schema={**VERDICT_SCHEMA, "as_of": pl.Date})], how="vertical"
         )
-    if extra or one_by_one:
+    if batch.profiles:
         verdicts = verdicts.sort("row", maintain_order=True)
-    errors = batch.errors
-    for e in errors:
+    for e in batch.errors:
         meta.append(pl.DataFrame([(e["row"], e.get("credit_code"), e.get("name"), None)], schema=META_SCHEMA, orient="row"))
-    return Judged(pl.concat(meta, how="vertical").sort("row"), verdicts, errors)
+    return Judged(pl.concat(meta, how="vertical").sort("row"), verdicts, batch.errors)
 
 
 def ahead(batches: Iterator[Batch], depth: int = 1) -> Iterator[Batch]:
@@ -135,7 +150,7 @@ def screen_file(
     progress: Any = None,
     rules_dir: str | None = None,
     backend: str | None = None,
-    batch_rows: int = 50_000,
+    batch_rows: int = 25_000,
     engine: Engine | None = None,
 ) -> dict[str, Any]:
     """Screen ``input`` into ``output`` (its suffix says how); a summary of the run."""
