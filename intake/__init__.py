@@ -19,7 +19,7 @@ checks refuse. The engine knows nothing of this package.
 from __future__ import annotations
 
 from .batch import Batch, profiles_table
-from .batches import INPUT_FORMATS, read_batches
+from .batches import INPUT_FORMATS, count_rows, read_batches
 from .columns import (
     PROJECTS_JSON,
     SHEET_NAME,
@@ -62,6 +62,7 @@ __all__ = [
     "check_xlsx_archive",
     "column_for_header",
     "column_letter",
+    "count_rows",
     "detect_format",
     "layout_of",
     "open_table",

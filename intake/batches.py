@@ -132,3 +132,22 @@ def _jsonl(
                 j = i if kept is None else kept[i]
                 slow.append(parse_json_line(readable[j][0], texts[j], lang, limits))
         yield gather(accepted, slow, lang)
+
+
+def count_rows(source: IO[bytes], filename: str | None = None, fmt: str | None = None, limits: Limits = DEFAULT_LIMITS) -> int:
+    """The data rows of a file (blank rows and lines not counted), to show progress against."""
+    source.seek(0)
+    fmt = fmt or detect_format(filename, source.read(8))
+    source.seek(0)
+    try:
+        if fmt == "parquet":
+            return parquet.count(source)
+        if fmt == "jsonl":
+            return sum(len(b) for b in jsonl.line_batches(source, limits.max_line_bytes, 100_000))
+        table = Table(source, fmt, limits=limits)
+        try:
+            return table.count_rows()
+        finally:
+            table.close()
+    finally:
+        source.seek(0)

@@ -43,6 +43,11 @@ def _open(fh: IO[bytes]) -> pq.ParquetFile:
         ) from None
 
 
+def count(fh: IO[bytes]) -> int:
+    """Rows of the file (its metadata says; blank rows of template columns are counted)."""
+    return _open(fh).metadata.num_rows
+
+
 def is_profile_table(names: list[str]) -> bool:
     return {"credit_code", "fiscal_years", "projects"} <= set(names)
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -33,7 +35,11 @@ def assert_agrees(data: bytes, name: str, batch_rows: int = 7) -> tuple[int, int
     want = reference(data, name)
     seen: list[int] = []
     fast = slow = refused = 0
-    for batch in intake.read_batches(io.BytesIO(data), filename=name, batch_rows=batch_rows):
+    sheet = not name.endswith(".jsonl")
+    for batch in intake.read_batches(io.BytesIO(data), filename=name, batch_rows=batch_rows, keep_raw=sheet):
+        if sheet:  # the cells as given, by header, as the per-row path keeps them
+            assert batch.raw is not None and dict(batch.raw) == {n: want[n].raw for n, _ in batch.raw}
+            assert len(batch.raw) == batch.rows
         for i, row in enumerate(batch.table["row"].to_list()):
             ref = want[row]
             # the fast path accepted it: pydantic accepts it, and it is pydantic's profile
@@ -210,3 +216,48 @@ def test_parquet_with_the_template_columns_reads_as_the_spreadsheet_does():
     assert sorted(got) == list(range(1, 31))
     assert got[5] == want[5].errors and want[5].errors[0]["field"] == "credit_code"
     assert sum(v == "fast" for v in got.values()) >= 20
+
+
+@pytest.mark.parametrize("name", ["a.jsonl", "a.csv", "ragged.csv", "a.xlsx"])
+def test_start_after_resumes_and_max_rows_counts_the_rows_skipped(name):
+    from openpyxl import Workbook
+
+    from tests.screening.conftest import csv_bytes, profiles
+
+    people = profiles(30, seed=12)
+    if name == "a.jsonl":
+        data = ("\n".join(json.dumps(p) for p in people) + "\n").encode()
+    elif name == "a.xlsx":
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet(intake.SHEET_NAME)
+        cols = intake.template_columns(YEARS)
+        ws.append([c.zh for c in cols])
+        for p in people:
+            ws.append([v if v != "" else None for v in intake.cells_of(p, cols)])
+        buf = io.BytesIO()
+        wb.save(buf)
+        data = buf.getvalue()
+    else:
+        data = csv_bytes(people, extra=[["bad"]] if name == "ragged.csv" else None)
+        if name == "ragged.csv":
+            data = data.replace(b"\r\n", b"\n").rstrip(b",\n") + b"\n"  # a short last row: the csv module reads it
+    first = 1 if name.endswith(".jsonl") else 2
+    rows = [r for b in intake.read_batches(io.BytesIO(data), filename=name, batch_rows=4, start_after=first + 19) for r in
+            [*b.table["row"].to_list(), *(x[0] for x in b.profiles), *(e["row"] for e in b.errors)]]
+    assert sorted(rows) == list(range(first + 20, first + len(people) + (name == "ragged.csv")))
+    limits = intake.Limits(max_rows=25)
+    with pytest.raises(intake.TableError) as e:
+        for _ in intake.read_batches(io.BytesIO(data), filename=name, batch_rows=4, start_after=first + 19, limits=limits):
+            pass
+    assert e.value.code == "too-many-rows"
+
+
+def test_count_rows_counts_data_rows_of_every_format(tmp_path):
+    from tests.screening.conftest import csv_bytes, profiles
+
+    people = profiles(7, seed=13)
+    assert intake.count_rows(io.BytesIO(csv_bytes(people)), "a.csv") == 7
+    assert intake.count_rows(io.BytesIO(("\n\n".join(json.dumps(p) for p in people)).encode()), "a.jsonl") == 7
+    buf = io.BytesIO()
+    table_of([__import__("engine").Profile.model_validate(p) for p in people]).write_parquet(buf)
+    assert intake.count_rows(io.BytesIO(buf.getvalue()), "a.parquet") == 7
