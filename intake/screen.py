@@ -77,7 +77,13 @@ def judge(population: Population, batch: Batch, as_of: dt.date) -> Judged:
         if rows:
             extra = extra.with_columns(pl.Series("row", rows, dtype=pl.Int64), pl.Series("as_of", days, dtype=pl.Date))
             table = pl.concat([table, extra], how="vertical_relaxed")
-    verdicts = population.verdicts(table, as_of) if table.height else pl.DataFrame(schema=VERDICT_SCHEMA)
+    days = table["as_of"].unique()
+    if table.height == 0:
+        verdicts = pl.DataFrame(schema=VERDICT_SCHEMA)
+    elif len(days) == 1:  # one date: no need to group the rows by it (a copy of the batch)
+        verdicts = population.verdicts(table.drop("as_of"), days[0])
+    else:
+        verdicts = population.verdicts(table, as_of)
     verdicts = verdicts.join(table.select("row", "as_of"), on="row", how="left", maintain_order="left")
     if one_by_one:
         verdicts = pl.concat(
