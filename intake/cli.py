@@ -1,18 +1,18 @@
 """The intake's commands: ``huiqi screen`` (a file of profiles → verdicts) and ``huiqi template``.
 
-They join the engine's commands in the ``huiqi`` command where it is assembled (``api/cli.py``):
+They join the engine's commands in the ``huiqi`` command where it is assembled (``api/cli.py``),
+and share the engine commands' helpers (the engine loaded once, dates, errors on standard error);
 the engine knows nothing of the intake."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from engine import Engine, LintError, UnknownMeasure
+from engine import UnknownMeasure
+from engine.cli import _date, _engine, _fail, err
 
 from .columns import template_years
 from .errors import TableError
@@ -21,33 +21,6 @@ from .screen import parse_rows, screen_file
 from .table import FORMATS
 from .templates import write_template_file
 from .writers import output_format
-
-err = Console(stderr=True, soft_wrap=True)
-
-
-def _fail(msg: str, code: int = 2):
-    err.print(f"[red]{msg}[/]")
-    raise typer.Exit(code)
-
-
-def _engine() -> Engine:
-    """The engine over the rule pack (``HUIQI_RULES_DIR``, default rules/)."""
-    try:
-        return Engine()
-    except LintError as e:
-        err.print("[red]规则包未通过检查，拒绝加载 / the rule pack fails lint and was not loaded:[/]")
-        for p in e.problems:
-            err.print(f"  {p}")
-        raise typer.Exit(3) from None
-
-
-def _date(value: str | None, name: str = "--as-of") -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        _fail(f"{name} 应为 YYYY-MM-DD 格式的日期，收到 {value!r} / expected a date YYYY-MM-DD")
 
 
 def screen(

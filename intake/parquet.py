@@ -32,15 +32,19 @@ from .rows import parse_json_line, set_path
 PLACEHOLDER = "—"  # the certificate or registration number a profile table does not hold
 
 
+def _bad(e: BaseException) -> TableError:
+    return TableError(
+        "bad-parquet",
+        f"无法读取 Parquet 文件（{type(e).__name__}），文件可能已损坏",
+        f"cannot read the Parquet file ({type(e).__name__}); it may be damaged",
+    )
+
+
 def _open(fh: IO[bytes]) -> pq.ParquetFile:
     try:
         return pq.ParquetFile(fh)
     except (pa.ArrowException, OSError, ValueError) as e:
-        raise TableError(
-            "bad-parquet",
-            f"无法读取 Parquet 文件（{type(e).__name__}）",
-            f"cannot read the Parquet file ({type(e).__name__})",
-        ) from None
+        raise _bad(e) from None
 
 
 def count(fh: IO[bytes]) -> int:
@@ -83,11 +87,7 @@ def _frames(pf: pq.ParquetFile, size: int) -> Iterator[pl.DataFrame]:
             assert isinstance(frame, pl.DataFrame)
             yield frame
     except (pa.ArrowException, OSError, ValueError) as e:
-        raise TableError(
-            "bad-parquet",
-            f"Parquet 文件读取中断（{type(e).__name__}），文件可能已损坏",
-            f"the Parquet file cannot be read ({type(e).__name__}); it may be damaged",
-        ) from None
+        raise _bad(e) from None
 
 
 def _template_cells(

@@ -228,33 +228,29 @@ def _locate(
     return path, None, None, None
 
 
+def _refused(number: int, raw: dict[str, Any], field: str, value: Any, zh: str, en: str, lang: str) -> ParsedRow:
+    """A JSONL line refused as a whole: one error, at the line or at ``field``."""
+    return ParsedRow(number, None, [cell_error(number, None, None, field, value, zh, en, lang)], raw)
+
+
 def parse_json_line(
     number: int, line: bytes | str | None, lang: str = "zh", limits: Limits = DEFAULT_LIMITS
 ) -> ParsedRow:
     if line is None:
         limit = limits.max_line_bytes
         reason = (f"这一行超过 {limit:,} 字节，未读取", f"the line is longer than {limit:,} bytes; not read")
-        return ParsedRow(number, None, [cell_error(number, None, None, "(line)", None, *reason, lang)], {})
+        return _refused(number, {}, "(line)", None, *reason, lang)
     try:
         text = line.decode("utf-8-sig") if isinstance(line, bytes) else line
     except UnicodeDecodeError as e:
         reason = (f"这一行不是 UTF-8 编码（第 {e.start} 字节）", f"the line is not UTF-8 (byte {e.start})")
-        return ParsedRow(number, None, [cell_error(number, None, None, "(line)", None, *reason, lang)], {})
+        return _refused(number, {}, "(line)", None, *reason, lang)
     text = text.strip()
     raw: dict[str, Any] = {"line": text if len(text) <= 100_000 else text[:100_000] + "…"}
     try:
         data = loads_bounded(text, limits.max_json_depth)
     except ValueError as e:
-        return ParsedRow(
-            number,
-            None,
-            [
-                cell_error(
-                    number, None, None, "(line)", None, f"不是有效的 JSON：{e}", f"not valid JSON: {e}", lang
-                )
-            ],
-            raw,
-        )
+        return _refused(number, raw, "(line)", None, f"不是有效的 JSON：{e}", f"not valid JSON: {e}", lang)
     as_of = None
     if isinstance(data, dict) and "profile" in data:
         as_of = data.get("as_of")
@@ -262,42 +258,10 @@ def parse_json_line(
             try:
                 as_of = dt.date.fromisoformat(str(as_of)).isoformat()
             except ValueError:
-                return ParsedRow(
-                    number,
-                    None,
-                    [
-                        cell_error(
-                            number,
-                            None,
-                            None,
-                            "as_of",
-                            as_of,
-                            "as_of 应为 YYYY-MM-DD",
-                            "as_of must be YYYY-MM-DD",
-                            lang,
-                        )
-                    ],
-                    raw,
-                )
+                return _refused(number, raw, "as_of", as_of, "as_of 应为 YYYY-MM-DD", "as_of must be YYYY-MM-DD", lang)
         data = data["profile"]
     if not isinstance(data, dict):
-        return ParsedRow(
-            number,
-            None,
-            [
-                cell_error(
-                    number,
-                    None,
-                    None,
-                    "(line)",
-                    None,
-                    "每行应为一个 JSON 对象",
-                    "each line must be a JSON object",
-                    lang,
-                )
-            ],
-            raw,
-        )
+        return _refused(number, raw, "(line)", None, "每行应为一个 JSON 对象", "each line must be a JSON object", lang)
     row = ParsedRow(number, None, [], raw, as_of)
     cc = data.get("credit_code")
     row.credit_code = cc if isinstance(cc, str) else None

@@ -300,11 +300,15 @@ def settle(layout: Layout, source: Iterator[Cells], lang: str, keep_raw: bool) -
         yield gather(accepted, _slow_rows(layout, cells, refused, lang), lang, raw)
 
 
-def record_cells(table: Table, size: int, start_after: int, count: Callable[[int], None]) -> Iterator[Cells]:
-    """Rows read one at a time by the per-row path's readers, in batches."""
+def record_cells(
+    table: Table, size: int, start_after: int, count: Callable[[int], None], after: int = 0
+) -> Iterator[Cells]:
+    """Rows read one at a time by the per-row path's readers (those past ``after``), in batches."""
     assert table.layout is not None
     batch: list[tuple[int, Any]] = []
     for number, cells in table.data_records():
+        if number <= after:
+            continue
         count(1)
         if number <= start_after:
             continue
@@ -329,22 +333,7 @@ def csv_cells(table: Table, size: int, start_after: int, count: Callable[[int], 
             if keep:
                 yield _subset(cells, keep) if len(keep) < len(cells.numbers) else cells
     except _Fallback:
-        pass
-    else:
-        return
-    batch: list[tuple[int, Any]] = []
-    for number, record in table.data_records():
-        if number <= done:
-            continue
-        count(1)
-        if number <= start_after:
-            continue
-        batch.append((number, record))
-        if len(batch) >= size:
-            yield records_cells(table.layout, batch)
-            batch = []
-    if batch:
-        yield records_cells(table.layout, batch)
+        yield from record_cells(table, size, start_after, count, after=done)
 
 
 class _Fallback(Exception):
