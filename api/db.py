@@ -82,34 +82,45 @@ def json_dumps(value: Any) -> str:
     return to_json(value).decode()
 
 
-def make_engine(settings: Settings) -> Engine:
+def make_engine(settings: Settings, *, workers: bool = False) -> Engine:
+    """The one way to a database engine. The API's (``workers=False``): on SQLite, writers queue
+    on the write gate (``SQLiteWriteGate``, installed on its sessions). The screening workers'
+    (``workers=True``): a small pool, and on SQLite every transaction takes the write lock at BEGIN
+    (BEGIN IMMEDIATE), so that two workers never both read a chunk as free and then both claim it.
+    JSON documents are written by pydantic-core's encoder either way."""
     url = settings.database_url
-    path = sqlite_path(url)
-    if settings.is_sqlite:
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, json_serializer=json_dumps
+    if not settings.is_sqlite:
+        size = 2 if workers else settings.db_pool_size
+        return create_engine(
+            url, pool_size=size, max_overflow=size * 2, pool_pre_ping=True, json_serializer=json_dumps
         )
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            # WAL lets readers go on while one worker writes; foreign keys are off by default in SQLite
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-
-        return engine
-    return create_engine(
-        url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size * 2,
-        pool_pre_ping=True,
-        json_serializer=json_dumps,
+    path = sqlite_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    busy_ms = 60_000 if workers else 30_000
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": busy_ms / 1000}, json_serializer=json_dumps
     )
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        if workers:
+            dbapi_conn.isolation_level = None  # SQLAlchemy, not pysqlite, says when a transaction begins
+        cur = dbapi_conn.cursor()
+        # WAL lets readers go on while one worker writes; foreign keys are off by default in SQLite
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cur.close()
+
+    if workers:
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
 
 
 class SQLiteWriteGate:

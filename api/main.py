@@ -16,32 +16,13 @@ from . import docs, openapi, problems, web
 from .config import Settings, get_settings
 from .db import make_engine, make_sessionmaker, migrate
 from .deps import reject_bad_credentials, stored_evaluation_quota_on
+from .fastpath import AnonymousEvaluations
 from .middleware import RejectNulInUrl, SecurityHeaders
 from .routers import api_keys, auth, enterprises, evaluations, health, measures, rulepack, users
 from .screening import install as install_screening
 from .screening.upload import BodySizeLimitWithUploads
 
 log = logging.getLogger("huiqi.api")
-
-TAGS = [
-    {
-        "name": "evaluations 资格评估",
-        "description": "评估、保存、查询、重放、假设分析 / evaluate, store, replay, what-if",
-    },
-    {
-        "name": "enterprises 企业画像",
-        "description": "企业画像的版本（只增不改）/ profile versions, append-only",
-    },
-    {"name": "measures 政策措施", "description": "政策措施目录 / the catalogue"},
-    {"name": "rulepack 规则包", "description": "规则包版本与暂定参数 / rule pack version"},
-    {"name": "auth 登录", "description": "密码登录取得令牌 / password login"},
-    {"name": "users 账号管理（管理员）", "description": "管理员管理账号 / accounts (admin)"},
-    {
-        "name": "api-keys API 密钥（管理员）",
-        "description": "机器客户端的密钥 / keys for machine clients (admin)",
-    },
-    {"name": "health 运行状态", "description": "存活与就绪检查 / liveness and readiness"},
-]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -58,7 +39,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="惠企 huiqi API",
         version="1.0.0",
         description=openapi.DESCRIPTION,
-        openapi_tags=TAGS,
+        openapi_tags=openapi.TAGS,
+        generate_unique_id_function=openapi.operation_id,
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
@@ -84,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     docs.install(app)
     openapi.install(app)
+    # the anonymous self-check without the framework's routing and dependencies (innermost)
+    app.add_middleware(AnonymousEvaluations)
     # screening uploads may exceed max_body_bytes, up to HUIQI_SCREENING_MAX_UPLOAD_BYTES
     app.add_middleware(BodySizeLimitWithUploads, max_bytes=settings.max_body_bytes)
     app.add_middleware(RejectNulInUrl)

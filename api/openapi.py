@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from .problems import MEDIA_TYPE
 from .schemas.common import Problem
@@ -36,6 +37,78 @@ ERROR_DESCRIPTIONS = {
     "429": "尝试次数过多，Retry-After 给出等待秒数 / too many attempts; Retry-After says how long to wait",
     "default": "其他错误（problem+json）/ any other error",
 }
+
+
+# Tag names become package and module names in generated clients (``huiqi_client.api.evaluations``):
+# ASCII, lower case, hyphenated. People read the Chinese title first: Swagger UI shows the name with
+# its description, which opens with the title; ReDoc shows ``x-displayName``.
+_TAGS = [  # name, Chinese title, what it holds in Chinese, in English
+    (
+        "evaluations",
+        "资格评估",
+        "评估、保存、查询、重放、假设分析",
+        "Evaluate a profile; store, list, replay, what-if.",
+    ),
+    (
+        "profiles",
+        "企业画像",
+        "企业画像的版本（只增不改），按已保存的画像评估",
+        "Enterprise profiles as append-only versions; evaluate a stored profile.",
+    ),
+    (
+        "measures",
+        "政策措施",
+        "政策措施目录：条件、原文、参数",
+        "The catalogue of measures: criteria, quotes, parameters.",
+    ),
+    ("rulepack", "规则包", "规则包版本与暂定参数", "The rule pack's version and its provisional parameters."),
+    (
+        "screenings",
+        "批量筛查",
+        "上传申报数据、筛查进度、结果、审核、导出、影响分析、免申即享",
+        "Bulk screening: uploads and runs, results, review, export, impact analysis, proactive matching.",
+    ),
+    (
+        "reports",
+        "统计报表",
+        "筛查报表、规则变更的影响、符合条件而未申报的企业",
+        "Reports of a screening, the impact of a rule change, eligible enterprises that have not applied.",
+    ),
+    (
+        "auth",
+        "登录",
+        "密码登录取得令牌、注销、当前账号",
+        "Password login for a bearer token, logout, the current account.",
+    ),
+    ("users", "账号管理（管理员）", "管理员管理账号", "Accounts, managed by administrators."),
+    (
+        "api-keys",
+        "API 密钥（管理员）",
+        "机器客户端的密钥",
+        "API keys for machine clients, issued by administrators.",
+    ),
+    (
+        "audit",
+        "审计日志（管理员）",
+        "谁在何时做了什么，哈希链可核验",
+        "The audit log: who did what and when, hash-chained.",
+    ),
+    ("health", "运行状态", "存活与就绪检查", "Liveness and readiness."),
+]
+
+TAGS: list[dict[str, Any]] = [
+    {"name": name, "description": f"**{title}**：{zh}。\n\n{en}", "x-displayName": f"{title} {name}"}
+    for name, title, zh, en in _TAGS
+]
+
+
+def operation_id(route: APIRoute) -> str:
+    """The operation id FastAPI gives a route without an explicit ``operation_id``: its function's
+    name in lowerCamelCase (``create_evaluation`` → ``createEvaluation``), where FastAPI's default
+    would add the path and method (``create_evaluation_v1_evaluations_post``). Generated clients
+    name their functions after it, so it is part of the API: never change one."""
+    head, *rest = route.name.split("_")
+    return head + "".join(word[:1].upper() + word[1:] for word in rest)
 
 
 def install(app: FastAPI) -> None:

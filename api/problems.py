@@ -28,6 +28,7 @@ from engine import (
     message,
 )
 
+from .errors import DomainError
 from .i18n import negotiate, pick
 from .routing import DISALLOWED_TEXT
 
@@ -203,6 +204,12 @@ def install(app: FastAPI) -> None:
             headers=exc.headers,
             status=exc.status,
             extra=exc.extra,
+        )
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(
+            request, exc.kind, detail=pick(exc.zh, exc.en, negotiate(request)), errors=exc.errors
         )
 
     @app.exception_handler(RequestValidationError)

@@ -52,7 +52,11 @@ class _DayPlan:
                 self.not_applicable.append((cm, reason))
         self.steps: list[tuple[Any, list[CompiledMeasure]]] = []
         for group in cp.groups:
-            in_force = [cp.measures[mid] for mid in group.measure_ids if mid in wanted and cp.measures[mid].in_force(as_of)]
+            in_force = [
+                cp.measures[mid]
+                for mid in group.measure_ids
+                if mid in wanted and cp.measures[mid].in_force(as_of)
+            ]
             if in_force:
                 self.steps.append((group, in_force))
 
@@ -82,7 +86,9 @@ class Engine:
     CACHE_SIZE = 32
 
     def __init__(self, rules_dir: Path | str | None = None, backend: str | None = None) -> None:
-        self.rules_dir = Path(rules_dir) if rules_dir else Path(os.environ.get("HUIQI_RULES_DIR", DEFAULT_RULES_DIR))
+        self.rules_dir = (
+            Path(rules_dir) if rules_dir else Path(os.environ.get("HUIQI_RULES_DIR", DEFAULT_RULES_DIR))
+        )
         self.backend_name = backend or os.environ.get("HUIQI_BACKEND", "durable")
         self.backend = get_backend(self.backend_name)
         self.pack: Pack = load_pack(self.rules_dir, lint_hooks())
@@ -92,7 +98,7 @@ class Engine:
         self._plans = _Memo(4096)
         self._flags: dict[tuple, tuple[frozenset[str], frozenset[str]]] = {}
         self.renderer = Renderer()
-        self._labels: dict[str, dict[tuple[str, str], Any]] = {}
+        self._labels: dict[str, dict[str, dict[str, Any]]] = {}
 
     @property
     def version(self) -> str:
@@ -156,17 +162,24 @@ class Engine:
                 self.backend.release(g)
         return new_pack.version
 
-    def node_label(self, measure_id: str, node_id: str, lang: str = "zh") -> str | None:
-        """The label of a criterion or group of a measure, in ``lang`` (None if there is none)."""
+    def _label_table(self) -> dict[str, dict[str, Any]]:
         pack = self.pack
         table = self._labels.get(pack.version)
         if table is None:
             table = {
-                (mid, node.id): node.label for mid, m in pack.measures.items() for node, _ in walk(m.criteria)
+                mid: {node.id: node.label for node, _ in walk(m.criteria)} for mid, m in pack.measures.items()
             }
             self._labels = {pack.version: table}
-        text = table.get((measure_id, node_id))
+        return table
+
+    def node_label(self, measure_id: str, node_id: str, lang: str = "zh") -> str | None:
+        """The label of a criterion or group of a measure, in ``lang`` (None if there is none)."""
+        text = self._label_table().get(measure_id, {}).get(node_id)
         return text.get(lang) if text is not None else None
+
+    def node_labels(self, measure_id: str, lang: str = "zh") -> dict[str, str]:
+        """Every criterion and group of a measure: id → label in ``lang`` (empty for no such measure)."""
+        return {nid: label.get(lang) for nid, label in self._label_table().get(measure_id, {}).items()}
 
     # -------------------------------------------------------------- evaluation
 
@@ -216,6 +229,12 @@ class Engine:
         the full explanation (``Options("full")``), in ``options.lang``."""
         return self.renderer.answer(evaluation, options)
 
+    def reasons(self, v: Verdict, lang: str = "zh", overrides: dict[str, Any] | None = None) -> str:
+        """Why, in words, from a verdict alone (one stored without its facts): the decisive
+        failures and what they require, the missing facts, what a reviewer must judge, or the
+        benefit expected. ``overrides``: those the verdict was made under."""
+        return self.renderer.reasons(v, self.compiled(v.as_of, overrides), lang)
+
     def answer(
         self,
         profile: Profile | dict,
@@ -227,7 +246,11 @@ class Engine:
         return self.render(self.evaluate(profile, as_of, measures, overrides), options)
 
     def explain(
-        self, profile: Profile | dict, as_of: dt.date | str | None = None, measures: list[str] | None = None, lang: str = "zh"
+        self,
+        profile: Profile | dict,
+        as_of: dt.date | str | None = None,
+        measures: list[str] | None = None,
+        lang: str = "zh",
     ) -> dict[str, Any]:
         """The full explanation of a profile (the self-check page, ``huiqi check``)."""
         return self.answer(profile, as_of, measures, Options("full", lang))  # type: ignore[arg-type]
@@ -259,7 +282,9 @@ class Engine:
                 contexts = project_envs
                 if not contexts:
                     for cm in in_force:
-                        rows.append((cm.rank, cm, _na_subject(cm), "not_applicable", "no_subject", None, None, None))
+                        rows.append(
+                            (cm.rank, cm, _na_subject(cm), "not_applicable", "no_subject", None, None, None)
+                        )
                     continue
             subjects = []
             for key, e, _ in contexts:
@@ -298,7 +323,9 @@ class Engine:
             if outcome in GRANTED:
                 benefit = _benefit(cm, e)
                 # measures it cannot be stacked with (``excludes``, either way) granted to the same subject
-                stacked = tuple(mid for mid in cm.excludes if (mid, subject.id) in granted) if cm.excludes else ()
+                stacked = (
+                    tuple(mid for mid in cm.excludes if (mid, subject.id) in granted) if cm.excludes else ()
+                )
             else:
                 benefit, stacked = None, ()
             verdicts.append(

@@ -120,7 +120,13 @@ def formula_text(f: Formula | None, lang: str, cp: CompiledPack | None = None) -
         industry = a["industry"].get(lang)
         both = text("formula.size_and", lang)
         bounds = both.join(
-            text("formula.size_bound", lang, label=_size_indicator(path, lang), value=_in_unit(value, path, lang), bound=_in_unit(bound, path, lang))
+            text(
+                "formula.size_bound",
+                lang,
+                label=_size_indicator(path, lang),
+                value=_in_unit(value, path, lang),
+                bound=_in_unit(bound, path, lang),
+            )
             for path, value, bound in a["bounds"]
         )
         size = pick(ENUM_LABELS[a["size"]], lang)
@@ -132,16 +138,32 @@ def formula_text(f: Formula | None, lang: str, cp: CompiledPack | None = None) -
         if a.get("next"):
             up, needs = a["next"]
             needed = both.join(
-                text("formula.size_needs", lang, label=_size_indicator(path, lang), bound=_in_unit(bound, path, lang))
+                text(
+                    "formula.size_needs",
+                    lang,
+                    label=_size_indicator(path, lang),
+                    bound=_in_unit(bound, path, lang),
+                )
                 for path, bound in needs
             )
             line += text("formula.size_next", lang, size=pick(ENUM_LABELS[up], lang), bounds=needed)
         return line
     if op == "points":
         unit = SPECS[a["fact"]].unit if a["fact"] in SPECS else None
-        return text("formula.points", lang, label=a["label"].get(lang), value=show(a["value"], unit, lang), points=a["points"])
+        return text(
+            "formula.points",
+            lang,
+            label=a["label"].get(lang),
+            value=show(a["value"], unit, lang),
+            points=a["points"],
+        )
     if op == "points_undefined":
-        return text("formula.points_undefined", lang, label=a["label"].get(lang), reason=reason_text(a["reason"], lang, cp))
+        return text(
+            "formula.points_undefined",
+            lang,
+            label=a["label"].get(lang),
+            reason=reason_text(a["reason"], lang, cp),
+        )
     sep = text("formula.parts_sep", lang)
     parts = sep.join(formula_text(p, lang, cp) or "" for p in a.get("parts", ()))
     if op == "best_of":
@@ -150,7 +172,9 @@ def formula_text(f: Formula | None, lang: str, cp: CompiledPack | None = None) -
         return text("formula.score_total", lang, parts=parts, total=a["total"])
     if op == "score_partial":
         missing = join((path_label(m, lang) for m in a["missing"]), lang)
-        return text("formula.score_partial", lang, parts=parts, missing=missing, total=a["total"], high=a["high"])
+        return text(
+            "formula.score_partial", lang, parts=parts, missing=missing, total=a["total"], high=a["high"]
+        )
     raise ValueError(f"no wording for formula {op!r}")
 
 
@@ -216,7 +240,10 @@ class Renderer:
         lang = options.lang
         cp: CompiledPack = evaluation.compiled
         if options.detail == "verdict":
-            results = [verdict_json(v, cp.measures[v.measure_id], self.summary(v, cp, lang)) for v in evaluation.verdicts]
+            results = [
+                verdict_json(v, cp.measures[v.measure_id], self.summary(v, cp, lang))
+                for v in evaluation.verdicts
+            ]
         else:
             results = [self.result(v, evaluation, options) for v in evaluation.verdicts]
         return {
@@ -228,7 +255,12 @@ class Renderer:
             "lang": lang,
             "results": results,
             "missing_facts": [
-                {"path": m.path, "label": path_label(m.path, lang), "decides": m.decides, "measures": list(m.measures)}
+                {
+                    "path": m.path,
+                    "label": path_label(m.path, lang),
+                    "decides": m.decides,
+                    "measures": list(m.measures),
+                }
                 for m in evaluation.missing_facts
             ],
         }
@@ -246,13 +278,80 @@ class Renderer:
         unmet = []
         if v.outcome == "ineligible":
             for row, status in zip(cm.tree, v.statuses, strict=True):
-                if status == "unmet" and row.node.id in v.decisive and (row.leaf is not None or row.node.kind == "not"):
+                if (
+                    status == "unmet"
+                    and row.node.id in v.decisive
+                    and (row.leaf is not None or row.node.kind == "not")
+                ):
                     unmet.append(row.node.label.get(lang))
         line = _summary(v.outcome, unmet, [path_label(p, lang) for p in v.missing_facts], lang)
         if len(self._summaries) >= self.CACHE_SIZE:
             self._summaries.clear()
         self._summaries[key] = (cm, line)
         return line
+
+    def reasons(self, v: Verdict, cp: CompiledPack, lang: str) -> str:
+        """Why, in words, from the verdict alone (a stored screening result: no facts to quote):
+        the decisive failures with what each requires, the missing facts, what a person must
+        judge, or what an eligible result is expected to give. Kept like the summaries."""
+        if v.outcome == "not_applicable":
+            return pick(NOT_APPLICABLE_REASONS[v.reason or "window"], lang)
+        cm = cp.measures[v.measure_id]
+        b = v.benefit
+        key = (
+            "reasons",
+            cm,
+            v.outcome,
+            v.statuses,
+            v.missing_facts,
+            b.tier if b else None,
+            b.amount if b else None,
+            lang,
+        )
+        hit = self._summaries.get(key)
+        if hit is not None and hit[0] is cm:
+            return hit[1]
+        parts: list[str] = []
+        if v.outcome == "ineligible":
+            for row, status in zip(cm.tree, v.statuses, strict=True):
+                if (
+                    status == "unmet"
+                    and row.node.id in v.decisive
+                    and (row.leaf is not None or row.node.kind == "not")
+                ):
+                    parts.append(self._requirement(cm, row, lang))
+            line = "；".join(parts) if lang != "en" else "; ".join(parts)
+        elif v.outcome == "undetermined":
+            line = text(
+                "summary.undetermined", lang, names=join((path_label(p, lang) for p in v.missing_facts), lang)
+            )
+        elif v.outcome == "needs_review":
+            for row, status in zip(cm.tree, v.statuses, strict=True):
+                if status == "manual_review" and row.leaf is not None:
+                    parts.append(row.node.label.get(lang))
+            line = "；".join(parts) if lang != "en" else "; ".join(parts)
+        else:
+            figures = []
+            if b is not None and b.tier is not None:
+                figures += [t.label.get(lang) for t in cm.measure.benefit.tiers or () if t.tier == b.tier]
+            if b is not None and b.amount is not None:
+                figures.append(show(b.amount, b.unit or "wan_yuan", lang))
+            line = text("reasons.benefit", lang, figures=" ".join(figures)) if figures else ""
+        if len(self._summaries) >= self.CACHE_SIZE:
+            self._summaries.clear()
+        self._summaries[key] = (cm, line)
+        return line
+
+    def _requirement(self, cm: CompiledMeasure, row: Any, lang: str) -> str:
+        """A failed criterion and what it requires (its threshold in force, where one is fixed)."""
+        label = row.node.label.get(lang)
+        if row.leaf is None:
+            return label
+        _template, label, _unit, word, _json, shown, *_ = self._leaf_static(cm, row.leaf, lang)
+        expected = row.leaf.expected
+        if expected is None or row.leaf.tiers is not None or isinstance(expected, bool):
+            return label  # a yes/no criterion says it all; a tiered one needs the figures it depends on
+        return text("reasons.unmet", lang, label=label, expected=shown)
 
     def result(self, v: Verdict, evaluation: Evaluation, options: Options) -> dict[str, Any]:
         cp: CompiledPack = evaluation.compiled
@@ -340,7 +439,11 @@ class Renderer:
         }
         word = pick(OP_WORDS[node.op.value], lang)
         expected = leaf.expected
-        shown = text("expected", lang, op=word, value=show(expected, unit, lang)) if expected is not None else word
+        shown = (
+            text("expected", lang, op=word, value=show(expected, unit, lang))
+            if expected is not None
+            else word
+        )
         static = (
             template,
             template["label"],
@@ -357,7 +460,9 @@ class Renderer:
             self._static.popitem(last=False)
         return static
 
-    def leaf_row(self, cm: CompiledMeasure, leaf: CompiledLeaf, status: str, facts: Facts, lang: str, full: bool = True) -> dict:
+    def leaf_row(
+        self, cm: CompiledMeasure, leaf: CompiledLeaf, status: str, facts: Facts, lang: str, full: bool = True
+    ) -> dict:
         """One criterion's verdict for people."""
         node = leaf.node
         template, label, unit, word, expected_json, expected_display, remedy, interpretation, by_label = (
@@ -380,7 +485,9 @@ class Renderer:
                 expected = None
             expected_json = shown_json(expected)
             expected_display = (
-                text("expected", lang, op=word, value=show(expected, unit, lang)) if expected is not None else word
+                text("expected", lang, op=word, value=show(expected, unit, lang))
+                if expected is not None
+                else word
             )
         out["actual"] = shown_json(actual)
         actual_display = out["actual_display"] = show(actual, unit, lang) if has_fact else None
@@ -427,7 +534,9 @@ class Renderer:
                 out["formula"] = formula
         return out
 
-    def _need(self, cm: CompiledMeasure, leaf: CompiledLeaf, facts: Facts, expected: Decimal, lang: str) -> str | None:
+    def _need(
+        self, cm: CompiledMeasure, leaf: CompiledLeaf, facts: Facts, expected: Decimal, lang: str
+    ) -> str | None:
         """What it would take to meet an unmet ratio, where the enterprise can act on its numerator."""
         if leaf.node.op not in (Op.gt, Op.gte) or leaf.node.fact not in FORMULA:
             return None
@@ -453,7 +562,13 @@ class Renderer:
             else:  # a ``not`` that is not met: its failure is named by it, not by the criterion inside
                 r = _group_row(node, row.parent, row.depth, status, lang)
             decides = node.id in v.decisive
-            item = {"id": node.id, "status": status, "explanation": r["explanation"], "decisive": decides, "moot": node.id in v.moot}
+            item = {
+                "id": node.id,
+                "status": status,
+                "explanation": r["explanation"],
+                "decisive": decides,
+                "moot": node.id in v.moot,
+            }
             if row.leaf is None:
                 item["kind"] = "not"
             criteria.append(item)
@@ -487,7 +602,9 @@ class Renderer:
         for key, value in benefit_figures(cm, facts.env)[0]:
             if key == "tier_missing":
                 out["tier"] = None
-                out["tier_note"] = text("benefit.tier_missing", lang, names=join((path_label(x, lang) for x in value), lang))
+                out["tier_note"] = text(
+                    "benefit.tier_missing", lang, names=join((path_label(x, lang) for x in value), lang)
+                )
             elif key == "tier":
                 out["tier"] = value
                 out["tier_label"] = next(t.label.get(lang) for t in b.tiers or () if t.tier == value)
@@ -506,7 +623,10 @@ class Renderer:
                 "label": s.label.get(lang),
                 "total": shown_json(_value(facts.value(path))),
                 "parts": {
-                    p.id: {"label": p.label.get(lang), "points": shown_json(_value(facts.value(f"{path}.{p.id}")))}
+                    p.id: {
+                        "label": p.label.get(lang),
+                        "points": shown_json(_value(facts.value(f"{path}.{p.id}"))),
+                    }
                     for p in s.parts
                 },
                 "formula": formula_text(facts.formula(path, cm), lang, facts.cp),

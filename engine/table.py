@@ -1,6 +1,7 @@
 """The profile table: profiles as columns, the shape the columnar evaluator reads.
 
-One row per profile. The enterprise's fields are columns named by their contract path
+One row per profile, and nothing of the profile lost: ``profile_of`` gives back its contract JSON
+(stored screening rows are kept this way, and their explanations rendered from it). The enterprise's fields are columns named by their contract path
 (``ip.core_ip_owned``); money is an exact whole number of 10⁻⁶ 万元 (``Int64``: the contract allows six
 decimal places and at most 10⁹ 万元), as are the innovation score and a project's land area; people
 and counts are whole numbers; dates are dates. The fiscal years and the projects are lists of
@@ -43,9 +44,11 @@ ENTERPRISE_COLUMNS: dict[str, tuple[Any, str]] = {
     "compliance.abnormal_operation_list": (pl.Boolean, "bool"),
     "compliance.serious_dishonesty_list": (pl.Boolean, "bool"),
     "certifications.hte": (pl.Boolean, "bool"),  # holds a certificate
+    "certifications.hte.certificate_no": (pl.Utf8, "str"),
     "certifications.hte.issued_on": (pl.Date, "date"),
     "certifications.hte.first_time": (pl.Boolean, "bool"),
     "certifications.tsme": (pl.Boolean, "bool"),  # registered
+    "certifications.tsme.registration_no": (pl.Utf8, "str"),
     "certifications.tsme.year": (pl.Int64, "int"),
     "honors.national_sci_award_top3_on": (pl.Date, "date"),
     "honors.rd_institution_level": (pl.Utf8, "str"),
@@ -132,3 +135,64 @@ def row_of(profile: Profile, row: int) -> dict[str, Any]:
 def table_of(profiles: list[Profile], first_row: int = 0) -> pl.DataFrame:
     """Validated profiles as a profile table (rows numbered from ``first_row``)."""
     return pl.DataFrame([row_of(p, first_row + i) for i, p in enumerate(profiles)], schema=SCHEMA)
+
+
+# the sub-documents that are there or not as a whole: a presence column and their fields
+_PRESENCE = {"certifications.hte", "certifications.tsme"}
+
+
+def _shown(value: Any, how: str) -> Any:
+    """A held value in the contract's JSON form (money as exact decimal text, dates ISO)."""
+    if value is None:
+        return None
+    if how == "micro":
+        return _decimal_text(value)
+    if how == "date":
+        return value.isoformat()
+    return value
+
+
+def _decimal_text(units: int) -> str:
+    text = format(Decimal(units).scaleb(-6), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _put(doc: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    node = doc
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = value
+
+
+def profile_of(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of the table (``DataFrame.row(i, named=True)``) as the profile's contract JSON: the
+    inverse of ``row_of``; ``Profile.model_validate`` of it equals the profile the row was made of."""
+    doc: dict[str, Any] = {"ip": {}, "compliance": {}, "certifications": {}, "honors": {}}
+    for path, (_, how) in ENTERPRISE_COLUMNS.items():
+        if path in _PRESENCE:
+            continue
+        head = ".".join(path.split(".")[:2])
+        if head in _PRESENCE:
+            if row.get(head):
+                _put(doc, path, _shown(row.get(path), how))
+            continue
+        _put(doc, path, _shown(row.get(path), how))
+    for head in _PRESENCE:
+        if not row.get(head):
+            _put(doc, head, None)
+    doc["fiscal_years"] = [
+        {
+            "year": fy["year"],
+            **{
+                name: _shown(fy.get(name), "micro" if kind == "decimal" else "int")
+                for name, (kind, *_rest) in FISCAL_FIELDS.items()
+            },
+        }
+        for fy in row.get("fiscal_years") or []
+    ]
+    doc["projects"] = [
+        {name: _shown(p.get(name), how) for name, (_, how) in PROJECT_FIELDS.items()}
+        for p in row.get("projects") or []
+    ]
+    return doc

@@ -219,22 +219,40 @@ MESSAGES: dict[str, Pair] = {
     # a list of names, and the benefit
     "list.sep": ("、", ", "),
     "benefit.tier_missing": ("缺少{names}", "missing: {names}"),
+    # why, in words, from a verdict alone (stored screening results: no figures of the enterprise)
+    "reasons.unmet": ("{label}（要求{expected}）", "{label} (required: {expected})"),
+    "reasons.benefit": ("预计：{figures}", "expected: {figures}"),
     # the arithmetic of derived facts (structured formulas, worded here)
-    "formula.ratio": ("{num_label} {num} ÷ {den_label} {den} = {result}", "{num_label} {num} ÷ {den_label} {den} = {result}"),
+    "formula.ratio": (
+        "{num_label} {num} ÷ {den_label} {den} = {result}",
+        "{num_label} {num} ÷ {den_label} {den} = {result}",
+    ),
     "formula.sum": ("{terms} = {result}", "{terms} = {result}"),
     "formula.days_between": ("{as_of} − {since} = {days} 天", "{as_of} − {since} = {days} days"),
     "formula.full_years": ("{since} 至 {as_of} 满 {years} 年", "{since} to {as_of}: {years} full years"),
-    "formula.valid_until": ("有效期 {since} 至 {until}（不含）", "valid from {since} until {until} (exclusive)"),
+    "formula.valid_until": (
+        "有效期 {since} 至 {until}（不含）",
+        "valid from {since} until {until} (exclusive)",
+    ),
     "formula.issued_within": (
         "颁发日 {day}，一年内指 {since} 至 {as_of}",
         "issued on {day}; within one year means {since} to {as_of}",
     ),
-    "formula.within_5y": ("{day}，五年内指 {since} 至 {as_of}", "{day}; within five years means {since} to {as_of}"),
-    "formula.year_in": ("登记年度 {year}，应为 {first} 或 {second}", "registered for {year}; {first} or {second} needed"),
+    "formula.within_5y": (
+        "{day}，五年内指 {since} 至 {as_of}",
+        "{day}; within five years means {since} to {as_of}",
+    ),
+    "formula.year_in": (
+        "登记年度 {year}，应为 {first} 或 {second}",
+        "registered for {year}; {first} or {second} needed",
+    ),
     "formula.size_class": ("{industry}：{bounds} → {size}", "{industry}: {bounds} → {size}"),
     "formula.size_bound": ("{label} {value} ≥ {bound}", "{label} {value} ≥ {bound}"),
     "formula.size_and": (" 且 ", " and "),
-    "formula.size_micro": ("{industry}：未达小型下限 → 微型", "{industry}: below the small-enterprise bounds → micro"),
+    "formula.size_micro": (
+        "{industry}：未达小型下限 → 微型",
+        "{industry}: below the small-enterprise bounds → micro",
+    ),
     "formula.size_next": ("（{size}须 {bounds}）", " ({size} needs {bounds})"),
     "formula.size_needs": ("{label} ≥ {bound}", "{label} ≥ {bound}"),
     "formula.points": ("{label} {value} → {points}分", "{label} {value} → {points} points"),
@@ -249,7 +267,10 @@ MESSAGES: dict[str, Pair] = {
     ),
     # why a fact cannot be computed although nothing is missing
     "reason.zero_denominator": ("{label}为0，比例无法计算", "{label} is 0: the ratio cannot be computed"),
-    "reason.dependency_needs_review": ("所依据的“{title}”需人工审核", "“{title}”, which this depends on, needs review"),
+    "reason.dependency_needs_review": (
+        "所依据的“{title}”需人工审核",
+        "“{title}”, which this depends on, needs review",
+    ),
     "reason.industry_section_only": (
         "行业代码只到门类，无法确定大类",
         "the industry code gives only the section, not the division",

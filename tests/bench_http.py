@@ -191,6 +191,8 @@ def main() -> None:
         # the bulk-screening workers (api/screening) idle in the background; this run measures the
         # evaluation API alone, so they are not started
         env.setdefault("HUIQI_SCREENING_WORKERS", "-1")
+        # the bench key stores thousands of evaluations in a minute: no daily quota (0 = none)
+        env.setdefault("HUIQI_STORED_EVALUATIONS_PER_DAY", "0")
         proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port),
              "--workers", str(args.workers), "--no-access-log", "--log-level", "warning"],

@@ -10,7 +10,7 @@ from ..schemas.common import Page
 from ..schemas.users import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from ..services import accounts
 
-router = APIRouter(route_class=CheckedJSONRoute, prefix="/api-keys", tags=["api-keys API 密钥（管理员）"])
+router = APIRouter(route_class=CheckedJSONRoute, prefix="/api-keys", tags=["api-keys"])
 
 KeyId = Annotated[int, Path(ge=1, le=2_000_000_000)]
 

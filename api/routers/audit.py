@@ -12,10 +12,15 @@ from ..routing import CheckedJSONRoute
 from ..schemas.common import Page
 from ..screening.schemas import AuditEntryPublic
 
-router = APIRouter(route_class=CheckedJSONRoute, prefix="/audit", tags=["audit 审计日志（管理员）"])
+router = APIRouter(route_class=CheckedJSONRoute, prefix="/audit", tags=["audit"])
 
 
-@router.get("", response_model=Page[AuditEntryPublic], summary="审计日志 / the audit log")
+@router.get(
+    "",
+    response_model=Page[AuditEntryPublic],
+    summary="审计日志 / the audit log",
+    operation_id="listAuditEntries",
+)
 def list_audit(
     request: Request,
     db: SessionDep,

@@ -9,7 +9,7 @@ from ..routing import CheckedJSONRoute
 from ..schemas.users import TokenPublic, UserPublic
 from ..services import accounts
 
-router = APIRouter(route_class=CheckedJSONRoute, prefix="/auth", tags=["auth 登录"])
+router = APIRouter(route_class=CheckedJSONRoute, prefix="/auth", tags=["auth"])
 
 
 @router.post(
@@ -22,6 +22,7 @@ router = APIRouter(route_class=CheckedJSONRoute, prefix="/auth", tags=["auth 登
             "description": "登录失败次数过多，Retry-After 秒后再试 / too many failed logins; retry after Retry-After seconds"
         },
     },
+    operation_id="createToken",
 )
 def login(
     username: Annotated[str, Form(min_length=1, max_length=64, description="用户名 / username")],
@@ -51,13 +52,15 @@ def login(
     }
 
 
-@router.post("/logout", status_code=204, summary="注销当前令牌 / revoke the current token")
+@router.post(
+    "/logout", status_code=204, summary="注销当前令牌 / revoke the current token", operation_id="revokeToken"
+)
 def logout(request: Request, db: SessionDep, principal: PrincipalDep) -> Response:
     if principal.via == "token":
         accounts.revoke_token(db, request.headers["authorization"].partition(" ")[2].strip(), principal)
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=UserPublic, summary="当前账号 / who am I")
+@router.get("/me", response_model=UserPublic, summary="当前账号 / who am I", operation_id="getCurrentUser")
 def me(db: SessionDep, principal: PrincipalDep) -> Any:
     return accounts.get_user(db, principal.user_id)

@@ -17,7 +17,7 @@ from ..schemas.evaluations import EnterpriseEvaluationCreate, EvaluationPublic
 from ..services import access, profiles
 from ..services import evaluations as evaluation_service
 
-router = APIRouter(route_class=CheckedJSONRoute, prefix="/enterprises", tags=["enterprises 企业画像"])
+router = APIRouter(route_class=CheckedJSONRoute, prefix="/enterprises", tags=["profiles"])
 
 CreditCode = Annotated[
     str,

@@ -35,7 +35,7 @@ from ..schemas.evaluations import (
 from ..services import access, whatif
 from ..services import evaluations as service
 
-router = APIRouter(route_class=CheckedJSONRoute, prefix="/evaluations", tags=["evaluations 资格评估"])
+router = APIRouter(route_class=CheckedJSONRoute, prefix="/evaluations", tags=["evaluations"])
 
 _EXAMPLES = get_settings().examples_dir
 EvaluationId = Annotated[str, Path(min_length=1, max_length=64, description="评估编号 / evaluation id")]
@@ -102,6 +102,7 @@ def list_evaluations(
     response_model=WhatIfPublic,
     response_model_exclude_unset=True,  # the engine's explanations as they are, no added nulls
     summary="假设分析 / what if some facts changed",
+    operation_id="evaluateWhatIf",
 )
 def what_if(
     body: Annotated[WhatIfCreate, Body(openapi_examples=what_if_examples(_EXAMPLES))],

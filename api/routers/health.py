@@ -10,10 +10,10 @@ from ..deps import EngineDep
 from ..problems import ApiProblem
 from ..routing import CheckedJSONRoute
 
-router = APIRouter(route_class=CheckedJSONRoute, tags=["health 运行状态"])
+router = APIRouter(route_class=CheckedJSONRoute, tags=["health"])
 
 
-@router.get("/healthz", summary="进程存活 / the process is up")
+@router.get("/healthz", summary="进程存活 / the process is up", operation_id="getLiveness")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
@@ -22,6 +22,7 @@ async def healthz() -> dict[str, str]:
     "/readyz",
     summary="可以接收请求：数据库可达、规则包已加载 / ready: database reachable, rule pack loaded",
     responses={503: {"description": "未就绪 / not ready"}},
+    operation_id="getReadiness",
 )
 async def readyz(request: Request, engine: EngineDep) -> dict[str, Any]:
     try:

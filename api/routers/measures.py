@@ -13,7 +13,7 @@ from ..responses import engine_json
 from ..routing import CheckedJSONRoute
 from ..schemas.measures import MeasurePublic
 
-router = APIRouter(route_class=CheckedJSONRoute, prefix="/measures", tags=["measures 政策措施"])
+router = APIRouter(route_class=CheckedJSONRoute, prefix="/measures", tags=["measures"])
 
 
 @router.get("", response_model=list[MeasurePublic], summary="政策措施目录 / the catalogue of measures")

@@ -8,11 +8,14 @@ from ..deps import EngineDep, LangDep
 from ..routing import CheckedJSONRoute
 from ..schemas.measures import RulePackPublic
 
-router = APIRouter(route_class=CheckedJSONRoute, prefix="/rulepack", tags=["rulepack 规则包"])
+router = APIRouter(route_class=CheckedJSONRoute, prefix="/rulepack", tags=["rulepack"])
 
 
 @router.get(
-    "", response_model=RulePackPublic, summary="规则包版本与暂定参数 / version and provisional parameters"
+    "",
+    response_model=RulePackPublic,
+    summary="规则包版本与暂定参数 / version and provisional parameters",
+    operation_id="getRulePack",
 )
 def get_rulepack(engine: EngineDep, lang: LangDep) -> dict[str, Any]:
     pack = engine.pack

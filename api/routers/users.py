@@ -10,7 +10,7 @@ from ..schemas.common import Page
 from ..schemas.users import UserCreate, UserPublic, UserUpdate
 from ..services import accounts
 
-router = APIRouter(route_class=CheckedJSONRoute, prefix="/users", tags=["users 账号管理（管理员）"])
+router = APIRouter(route_class=CheckedJSONRoute, prefix="/users", tags=["users"])
 
 UserId = Annotated[int, Path(ge=1, le=2_000_000_000)]
 

@@ -21,11 +21,11 @@ log = logging.getLogger("huiqi.screening")
 
 def install(app: FastAPI, v1: APIRouter, settings: ScreeningSettings | None = None) -> None:
     from ..routers import audit as audit_router
-    from ..routers import reports, screenings
+    from . import routes
     from .work import Evaluators, worker_db_engine
 
-    v1.include_router(screenings.router)
-    v1.include_router(reports.router)
+    v1.include_router(routes.router)
+    v1.include_router(routes.reports_router)
     v1.include_router(audit_router.router)
     settings = settings or ScreeningSettings()
     app.state.screening_settings = settings

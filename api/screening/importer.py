@@ -1,7 +1,8 @@
-"""Import: the uploaded file's rows into ``screening_rows``, a chunk at a time.
+"""Import: the uploaded file's rows into ``screening_rows`` and chunks of profiles, a chunk at a time.
 
-Each chunk of rows is stored with its ``screening_chunks`` entry and the run's counters in one
-transaction, so rows and chunks always agree; an import interrupted by a crash resumes after the
+Each chunk of rows is stored with its ``screening_chunks`` entry (the chunk's profile table as one
+Parquet document, ``store.py``) and the run's counters in one transaction, so rows and chunks always
+agree; an import interrupted by a crash resumes after the
 last stored chunk (``Table.rows(start_after=…)``), and the primary key (run, row) refuses a row
 stored twice. Workers may start on the first chunks while the rest is still being read.
 """
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from sqlalchemy import Engine as DbEngine
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -25,8 +27,10 @@ from sqlalchemy.orm import Session
 from intake import DEFAULT_LIMITS, Limits, ParsedRow, TableError, open_table
 
 from ..db import utcnow
+from .batches import parsed_batch
 from .bulk import insert_many
 from .models import ScreeningChunk, ScreeningRow, ScreeningRun
+from .store import to_parquet
 from .work import finish_if_complete
 
 log = logging.getLogger("huiqi.screening")
@@ -56,23 +60,13 @@ def _chunks(rows: Iterator[ParsedRow], size: int) -> Iterator[list[ParsedRow]]:
         yield batch
 
 
-def _row_record(run_id: str, r: ParsedRow) -> dict[str, Any]:
-    return {
-        "run_id": run_id,
-        "row_no": r.number,
-        "valid": r.profile is not None,
-        "credit_code": (r.credit_code or None) and r.credit_code[:64],
-        "name": (r.name or None) and r.name[:200],
-        "region_code": r.region_code,
-        "as_of": dt.date.fromisoformat(r.as_of) if r.as_of else None,
-        "profile": r.profile,
-        "raw": r.raw,
-        "errors": r.errors or None,
-    }
-
-
 def store_batch(
-    db: DbEngine, run_id: str, chunk_no: int, batch: list[Any], lease: dt.timedelta = IMPORT_LEASE
+    db: DbEngine,
+    run_id: str,
+    chunk_no: int,
+    batch: list[dict[str, Any]],
+    profiles: pl.DataFrame | None,
+    lease: dt.timedelta = IMPORT_LEASE,
 ) -> None:
     """One chunk: its rows, its entry for the workers and the run's counters, together. The run's
     row is updated first, and only while it is still importing: a run deleted (or failed) meanwhile
@@ -103,6 +97,7 @@ def store_batch(
                 status="pending" if valid else "done",
                 attempts=0,
                 done_at=None if valid else utcnow(),
+                profiles=to_parquet(profiles) if profiles is not None and profiles.height else None,
             )
         )
 
@@ -201,7 +196,7 @@ def import_upload(
                 if table.layout is not None and start_after == 0:
                     _note_ignored(db, run_id, table.layout.ignored, table.layout.ignored_total)
                 for batch in _chunks(table.rows(start_after=start_after), size):
-                    store_batch(db, run_id, chunk_no, [_row_record(run_id, r) for r in batch], lease)
+                    store_batch(db, run_id, chunk_no, *parsed_batch(run_id, batch), lease)
                     chunk_no += 1
             finally:
                 table.close()

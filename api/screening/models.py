@@ -1,10 +1,16 @@
 """Storage of screening runs (SQLAlchemy, on the API's shared ``Base``).
 
-A run's rows are stored at import, one row per enterprise, with the cells as given (nothing is lost)
-and the validated profile or every bad cell. Rows are grouped in chunks; workers claim chunks through
-the database and store a chunk's results and its "done" mark in one transaction, so that a worker
-that dies leaves either all of a chunk's results or none. Results are stored per row, measure and
-subject with the rule pack version that produced them. Review decisions are appended, never changed.
+A run's rows are stored at import in chunks of a few thousand. Every row has a ``screening_rows``
+entry (its number, credit code, name, district, own assessment date; a row with bad cells keeps the
+cells as given and every error, so nothing is lost). The validated profiles of a chunk are one
+Parquet document on the chunk (``profiles``: rows of the profile table, ``engine/table.py``, which
+gives each profile back whole); a profile the table cannot hold exactly keeps its JSON on its row.
+
+Workers claim chunks through the database, evaluate a chunk's profiles as a table (the columnar
+evaluator of the rule pack) and store its verdicts (``results``: a Parquet document of the verdict
+table, ``store.py``) with the chunk's "done" mark in one transaction, so that a worker that dies
+leaves either all of a chunk's verdicts or none. Verdicts carry no words: they are rendered when a
+page or an export asks. Review decisions are appended, never changed.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base, JSONDoc, UTCDateTime, utcnow
@@ -69,8 +75,10 @@ class ScreeningRow(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     region_code: Mapped[str | None] = mapped_column(String(6))
     as_of: Mapped[dt.date | None] = mapped_column(Date)
+    # the profile's JSON only where the chunk's profile table cannot hold it exactly (runs stored
+    # before the tables existed keep theirs here too)
     profile: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
-    raw: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
+    raw: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)  # rows with bad cells: the cells
     errors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONDoc)
     eval_error: Mapped[dict[str, Any] | None] = mapped_column(JSONDoc)
 
@@ -90,29 +98,9 @@ class ScreeningChunk(Base):
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-
-
-class ScreeningResult(Base):
-    __tablename__ = "screening_results"
-    __table_args__ = (
-        Index("ix_screening_results_run_measure_outcome", "run_id", "measure_id", "outcome"),
-        Index("ix_screening_results_credit_code_measure", "credit_code", "measure_id"),
-    )
-
-    run_id: Mapped[str] = mapped_column(ForeignKey("screening_runs.id"), primary_key=True)
-    row_no: Mapped[int] = mapped_column(Integer, primary_key=True)
-    measure_id: Mapped[str] = mapped_column(String(80), primary_key=True)
-    subject_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" for the enterprise
-    subject_kind: Mapped[str] = mapped_column(String(10))
-    outcome: Mapped[str] = mapped_column(String(16))
-    # ids of the criteria not met, as ",a,b," (filter with LIKE '%,id,%'; group for the funnel)
-    failed: Mapped[str] = mapped_column(Text, default="")
-    benefit_amount: Mapped[str | None] = mapped_column(String(40))  # decimal text, 万元 (exact)
-    benefit_tier: Mapped[str | None] = mapped_column(String(40))
-    credit_code: Mapped[str | None] = mapped_column(String(64))
-    region_code: Mapped[str | None] = mapped_column(String(6))
-    rule_pack_version: Mapped[str] = mapped_column(String(80))
-    detail: Mapped[dict[str, Any]] = mapped_column(JSONDoc)
+    # Parquet documents (``store.py``), loaded only when asked for
+    profiles: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    results: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
 
 class ReviewDecision(Base):

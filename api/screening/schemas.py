@@ -78,7 +78,10 @@ class RowErrors(Open):
     cells: dict[str, Any]
 
 
-class Subject(Open):
+class ScreeningSubject(Open):
+    """A screening result's subject; unlike an evaluation's ``Subject`` it always carries ``id``
+    (null for the enterprise). Named apart from it: the OpenAPI document needs unique names."""
+
     kind: Literal["enterprise", "project"]
     id: str | None = None
 
@@ -90,7 +93,7 @@ class ResultPublic(Open):
     region_code: str | None
     district: str | None
     measure_id: str
-    subject: Subject
+    subject: ScreeningSubject
     outcome: Outcome
     outcome_label: str
     failed_criteria: list[str]
@@ -204,7 +207,7 @@ class ImpactItem(Open):
     credit_code: str | None
     name: str | None
     measure_id: str
-    subject: Subject
+    subject: ScreeningSubject
     before: Outcome
     before_label: str
     after: Outcome
@@ -236,7 +239,7 @@ class Candidate(Open):
     region_code: str | None
     district: str | None
     measure_id: str
-    subject: Subject
+    subject: ScreeningSubject
     benefit_amount: str | None
     reasons: str
 

@@ -40,7 +40,12 @@ class ScreeningSettings(BaseSettings):
         gt=0,
         description="an import whose importer has not stored a chunk for this long is taken over",
     )
-    chunk_rows: int = Field(default=200, ge=1, le=10_000, description="rows a worker claims at a time")
+    chunk_rows: int = Field(
+        default=5_000,
+        ge=1,
+        le=50_000,
+        description="rows a worker claims at a time (evaluated together as one table: a call costs ~0.1 s whatever its size)",
+    )
     workers: int = Field(
         default=0, ge=-1, description="worker processes per instance: 0 = one per core, -1 = none"
     )

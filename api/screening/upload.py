@@ -10,10 +10,11 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from ..deps import check_credentials
+from ..errors import DomainError
 from ..i18n import negotiate
 from ..middleware import BodySizeLimit
 from ..problems import MEDIA_TYPE, ApiProblem, problem_body
-from .services import ensure_bureau
+from .runs import ensure_bureau
 
 UPLOAD_PATH = "/v1/screenings"
 
@@ -46,7 +47,8 @@ async def _refuse(scope: Scope) -> JSONResponse | None:
         )
         assert principal is not None
         ensure_bureau(principal)
-    except ApiProblem as p:
+    except (ApiProblem, DomainError) as e:
+        p = e if isinstance(e, ApiProblem) else ApiProblem(e.kind, (e.zh, e.en), errors=e.errors)
         lang = negotiate(conn)
         body = problem_body(
             p.kind,

@@ -1,4 +1,4 @@
-"""The work of a run: claim a chunk of rows through the database, evaluate it, store its results.
+"""The work of a run: claim a chunk of rows through the database, evaluate it, store its verdicts.
 
 Claiming is one short transaction: on PostgreSQL ``SELECT … FOR UPDATE SKIP LOCKED`` picks a chunk
 no other worker holds (so several service instances share a run); on SQLite every worker
@@ -12,6 +12,7 @@ primary key of the results would refuse a duplicate anyway.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import time
@@ -20,16 +21,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from sqlalchemy import Engine as DbEngine
-from sqlalchemy import and_, create_engine, event, exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from engine import Engine, Options, path_label
+from engine import Engine
+from engine.population import VERDICT_SCHEMA, Population, from_evaluation
+from engine.table import profile_of
 
 from .. import audit
-from ..db import json_dumps, utcnow
-from .bulk import insert_many
-from .models import ScreeningChunk, ScreeningResult, ScreeningRow, ScreeningRun
+from ..config import Settings
+from ..db import make_engine, utcnow
+from .models import ScreeningChunk, ScreeningRow, ScreeningRun
+from .store import empty_results, from_parquet, results_of, to_parquet
 
 log = logging.getLogger("huiqi.screening")
 
@@ -37,35 +42,8 @@ ACTIVE = ("importing", "queued", "running")
 
 
 def worker_db_engine(database_url: str) -> DbEngine:
-    """A database engine for workers. On SQLite each transaction takes the write lock at BEGIN
-    (BEGIN IMMEDIATE), so that two workers never both read a chunk as free and then both claim it.
-    JSON documents are written by the API's encoder (``api.db.json_dumps``), as the API's own engine
-    writes them: several times faster than ``json.dumps`` and Chinese text unescaped."""
-    if database_url.startswith("postgres"):
-        url = database_url
-        for prefix in ("postgresql://", "postgres://"):
-            if url.startswith(prefix):
-                url = "postgresql+psycopg://" + url[len(prefix) :]
-        return create_engine(url, pool_size=2, max_overflow=2, pool_pre_ping=True, json_serializer=json_dumps)
-    engine = create_engine(
-        database_url, connect_args={"check_same_thread": False, "timeout": 60}, json_serializer=json_dumps
-    )
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # SQLAlchemy, not pysqlite, says when a transaction begins
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=60000")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
+    """The workers' database engine (``api.db.make_engine``: BEGIN IMMEDIATE on SQLite)."""
+    return make_engine(Settings(database_url=database_url), workers=True)
 
 
 # ------------------------------------------------------------------ engines by rule pack version
@@ -205,142 +183,91 @@ def claim(db: DbEngine, worker_id: str, versions: list[str], lease_seconds: floa
         )
 
 
-def result_records(claim: Claim, row: Any, result: dict[str, Any]) -> list[dict[str, Any]]:
-    out = []
-    for r in result["results"]:
-        subject = r["subject"]
-        failed = failed_criteria(r)
-        b = r.get("benefit")
-        benefit = (
-            {
-                k: b[k]
-                for k in (
-                    "kind",
-                    "amount",
-                    "amount_display",
-                    "tier",
-                    "tier_label",
-                    "unit",
-                    "rate",
-                    "provisional",
-                )
-                if b.get(k) is not None
-            }
-            if b
-            else None
-        )
-        amount = b.get("amount") if b else None
-        out.append(
-            {
-                "run_id": claim.run_id,
-                "row_no": row.row_no,
-                "measure_id": r["measure_id"],
-                "subject_id": str(subject.get("id") or "") if subject["kind"] == "project" else "",
-                "subject_kind": subject["kind"],
-                "outcome": r["outcome"],
-                "failed": "," + ",".join(failed) + "," if failed else "",
-                "benefit_amount": None if amount is None else str(amount),
-                "benefit_tier": b.get("tier") if b else None,
-                "credit_code": row.credit_code,
-                "region_code": row.region_code,
-                "rule_pack_version": r.get("rule_pack_version") or result["rule_pack_version"],
-                "detail": {
-                    "criteria": [
-                        c if c.keys() <= _STORED_KEYS and None not in c.values() else _stored(c)
-                        for c in r["criteria"]
-                    ],
-                    "missing": [_path(m) for m in r.get("missing_facts") or []],
-                    "missing_labels": [_missing_label(m, claim.lang) for m in r.get("missing_facts") or []],
-                    "benefit": benefit,
-                    "subject_name": subject.get("name"),
-                    "not_stackable_with": r.get("not_stackable_with") or [],
-                },
-            }
-        )
-    return out
+_POPULATIONS: dict[tuple, Population] = {}
 
 
-def failed_criteria(r: dict[str, Any]) -> list[str]:
-    """The criteria that made a result ineligible: its decisive unmet ones (a ``not`` group names
-    its own failure). An eligible result has none, even an unmet criterion inside a ``not`` it
-    needed; an unmet alternative of an any-of group that is met decides nothing. (Runs stored
-    before the flag existed keep the failed criteria they were stored with.)"""
-    if r["outcome"] != "ineligible":
-        return []
-    return [c["id"] for c in r["criteria"] if fails(c)]
+def population_of(engine: Engine, c: Claim) -> Population:
+    """The claim's rule pack, measures and overrides over tables (kept per worker: its compiled
+    evaluators and flags are reused from chunk to chunk)."""
+    key = (id(engine), tuple(c.measures or ()), json.dumps(c.overrides, sort_keys=True))
+    hit = _POPULATIONS.get(key)
+    if hit is None or hit.engine is not engine:
+        if len(_POPULATIONS) > 16:
+            _POPULATIONS.clear()
+        hit = _POPULATIONS[key] = Population(engine, c.measures, c.overrides)
+    return hit
 
 
-def fails(c: dict[str, Any]) -> bool:
-    """A criterion row (stored or fresh) that failed its result: unmet and decisive, a criterion or
-    a ``not`` (a group that fails is named by the criteria inside it). Rows stored before the flags
-    existed count when unmet."""
-    return (
-        c.get("status") == "unmet"
-        and c.get("decisive", True)
-        and c.get("kind", "criterion") in ("criterion", "not")
-    )
+def _stored(pop: Population, verdicts: pl.DataFrame, days: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    """Verdicts as stored: with the criteria that failed them and each row's own date."""
+    out = verdicts.with_columns(pop.failed(verdicts, as_of, days))
+    if days.height:
+        out = out.join(days, on="row", how="left", maintain_order="left")
+    return results_of(out)
 
 
-# what a stored result keeps of a criterion; a compact result's rows hold no more than this and are
-# stored as they are (they are the engine's fresh dicts, not shared)
-_STORED_ORDER = ("id", "kind", "status", "explanation", "gap", "decisive", "moot")
-_STORED_KEYS = frozenset(_STORED_ORDER)
-
-
-def _stored(c: dict[str, Any]) -> dict[str, Any]:
-    return {k: c[k] for k in _STORED_ORDER if c.get(k) is not None}
-
-
-def _path(m: Any) -> str:
-    return m["path"] if isinstance(m, dict) else str(m)
-
-
-def _missing_label(m: Any, lang: str) -> str:
-    if isinstance(m, dict) and m.get("label"):
-        return m["label"]
-    return path_label(_path(m), lang)
-
-
-def evaluate_chunk(db: DbEngine, engine: Engine, c: Claim) -> tuple[list[dict[str, Any]], dict[int, dict]]:
+def evaluate_chunk(db: DbEngine, engine: Engine, c: Claim) -> tuple[bytes, dict[int, dict]]:
+    """The verdicts of a chunk's profiles (its profile table through the columnar evaluator; the
+    profiles the table cannot hold, one by one through the engine), as a stored results document,
+    and the rows that could not be evaluated."""
     with Session(db) as s:
-        rows = s.execute(
-            select(
-                ScreeningRow.row_no,
-                ScreeningRow.profile,
-                ScreeningRow.credit_code,
-                ScreeningRow.region_code,
-                ScreeningRow.as_of,
+        blob = s.scalar(
+            select(ScreeningChunk.profiles).where(
+                ScreeningChunk.run_id == c.source_run_id, ScreeningChunk.chunk_no == c.chunk_no
             )
-            .where(
-                ScreeningRow.run_id == c.source_run_id,
-                ScreeningRow.row_no.between(c.first_row, c.last_row),
-                ScreeningRow.valid.is_(True),
+        )
+        # a row's JSON profile is JSON null, not SQL NULL, when its chunk's table holds it
+        singles = [
+            r
+            for r in s.execute(
+                select(ScreeningRow.row_no, ScreeningRow.profile, ScreeningRow.as_of)
+                .where(
+                    ScreeningRow.run_id == c.source_run_id,
+                    ScreeningRow.row_no.between(c.first_row, c.last_row),
+                    ScreeningRow.valid.is_(True),
+                )
+                .order_by(ScreeningRow.row_no)
             )
-            .order_by(ScreeningRow.row_no)
-        ).all()
-    records: list[dict[str, Any]] = []
+            if r.profile is not None
+        ]
+    pop = population_of(engine, c)
+    parts: list[pl.DataFrame] = []
     failures: dict[int, dict] = {}
-    for row in rows:
+    if blob:
+        table = from_parquet(blob)
+        days = table.select("row", "as_of").filter(pl.col("as_of").is_not_null())
         try:
-            result = engine.answer(
-                row.profile, row.as_of or c.as_of, c.measures, Options("compact", c.lang), overrides=c.overrides
+            parts.append(_stored(pop, pop.verdicts(table, c.as_of), days, c.as_of))
+        except Exception:  # noqa: BLE001 - judged one by one below: a bad row must not stop the run
+            log.exception(
+                "chunk %s/%s: the table could not be evaluated; rows go one by one", c.run_id, c.chunk_no
             )
+            singles += [(r["row"], profile_of(r), r["as_of"]) for r in table.iter_rows(named=True)]
+    rows: list[dict[str, Any]] = []
+    own_days: list[dict[str, Any]] = []
+    for row_no, profile, day in singles:
+        try:
+            ev = engine.evaluate(profile, day or c.as_of, c.measures, c.overrides)
         except Exception as e:  # noqa: BLE001 - one row that breaks the engine must not stop the run
-            log.exception("row %s of run %s failed to evaluate", row.row_no, c.run_id)
-            failures[row.row_no] = {
-                "title": "评估失败 / evaluation failed",
-                "detail": f"{type(e).__name__}: {e}",
-            }
+            log.exception("row %s of run %s failed to evaluate", row_no, c.run_id)
+            failures[row_no] = {"title": "评估失败 / evaluation failed", "detail": f"{type(e).__name__}: {e}"}
             continue
-        records.extend(result_records(c, row, result))
-    return records, failures
+        rows.extend(from_evaluation(ev, row_no))
+        if day is not None:
+            own_days.append({"row": row_no, "as_of": day})
+    if rows:
+        days = pl.DataFrame(own_days, schema={"row": pl.Int64, "as_of": pl.Date})
+        parts.append(_stored(pop, pl.DataFrame(rows, schema=VERDICT_SCHEMA), days, c.as_of))
+    results = pl.concat(parts, how="vertical") if parts else empty_results()
+    results = results.sort("row", "measure_id", pl.col("subject_id").fill_null(""), maintain_order=True)
+    return to_parquet(results), failures
 
 
 class LostClaim(Exception):
     """The chunk is no longer ours (the lease ran out and another worker took it)."""
 
 
-def store_chunk(db: DbEngine, c: Claim, records: list[dict[str, Any]], failures: dict[int, dict]) -> None:
+def store_chunk(db: DbEngine, c: Claim, results: bytes, failures: dict[int, dict]) -> None:
     with Session(db) as s, s.begin():
         done = s.execute(
             update(ScreeningChunk)
@@ -350,13 +277,10 @@ def store_chunk(db: DbEngine, c: Claim, records: list[dict[str, Any]], failures:
                 ScreeningChunk.claim_token == c.token,
                 ScreeningChunk.status == "claimed",
             )
-            .values(status="done", done_at=utcnow(), lease_until=None)
+            .values(status="done", done_at=utcnow(), lease_until=None, results=results)
         ).rowcount
         if done != 1:
             raise LostClaim(f"{c.run_id}/{c.chunk_no}")
-        # one COPY (PostgreSQL) or one executemany for the chunk (``bulk``): the ORM's bulk insert
-        # left out each record's None columns, which split a chunk into a batch per change of shape
-        insert_many(s, ScreeningResult.__table__, records)
         if failures and c.source_run_id == c.run_id:
             for row_no, err in failures.items():
                 s.execute(
@@ -405,9 +329,9 @@ def work_once(db: DbEngine, evaluators: Evaluators, worker_id: str, lease_second
         return False
     engine = evaluators.get(c.rule_pack_version)
     assert engine is not None  # claim() only picks runs of the versions we have
-    records, failures = evaluate_chunk(db, engine, c)
+    results, failures = evaluate_chunk(db, engine, c)
     try:
-        store_chunk(db, c, records, failures)
+        store_chunk(db, c, results, failures)
     except LostClaim:
         log.warning(
             "chunk %s/%s was taken over by another worker; its results are discarded", c.run_id, c.chunk_no

@@ -9,18 +9,36 @@ that violation."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
 import pytest
 
-from api.screening.work import failed_criteria
-from engine import Engine, Options
+from engine import Engine, Options, Profile
 from engine.judge import combine
+from engine.population import Population
+from engine.table import table_of
 from tests.conftest import criterion
 from tests.population import AS_OF, population
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
+
+
+def failed_by(
+    engine: Engine, profiles: list, as_of, measures: list[str] | None = None
+) -> dict[tuple, list[str]]:
+    """The criteria that failed each verdict as a stored screening result names them
+    (``Population.failed``): by (profile index, measure, subject)."""
+    pop = Population(engine, measures)
+    day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+    v = pop.verdicts(table_of([Profile.model_validate(p) for p in profiles]), day)
+    v = v.with_columns(pop.failed(v, day))
+    return {(r["row"], r["measure_id"], r["subject_id"]): r["failed"] for r in v.iter_rows(named=True)}
+
+
+def failed_criteria(engine: Engine, profile: dict, as_of, measure: str) -> list[str]:
+    return failed_by(engine, [profile], as_of, [measure])[(0, measure, None)]
 
 
 def _tsme(result: dict) -> dict:
@@ -40,7 +58,9 @@ def test_an_ineligible_summary_names_only_the_criterion_that_failed_it(engine, e
     assert r["explanation"] == "未满足：未发生严重环境违法行为"
     en = _tsme(engine.explain(p["profile"], p["as_of"], measures=["tsme-evaluation"], lang="en"))
     assert en["explanation"] == "not met: No serious environmental violation"
-    assert failed_criteria(r) == ["art6_4_no_environmental_violation"]
+    assert failed_criteria(engine, p["profile"], p["as_of"], "tsme-evaluation") == [
+        "art6_4_no_environmental_violation"
+    ]
 
 
 def test_alternatives_of_a_met_any_of_group_neither_decide_nor_matter(engine, established):
@@ -61,7 +81,8 @@ def test_alternatives_of_a_met_any_of_group_neither_decide_nor_matter(engine, es
 def test_in_an_eligible_result_the_met_route_decides_and_the_others_are_moot(engine, established):
     result = engine.explain(established["profile"], established["as_of"], measures=["tsme-evaluation"])
     r = _tsme(result)
-    assert r["outcome"] == "eligible" and failed_criteria(r) == []
+    assert r["outcome"] == "eligible"
+    assert failed_criteria(engine, established["profile"], established["as_of"], "tsme-evaluation") == []
     assert criterion(result, "tsme-evaluation", "art6_5_score_route")["decisive"] is True
     assert criterion(result, "tsme-evaluation", "art6_5_score_at_least_60")["decisive"] is True
     assert criterion(result, "tsme-evaluation", "art8_direct")["moot"] is True
@@ -92,7 +113,9 @@ def test_an_alternative_of_an_undecided_any_of_group_is_not_moot(engine):
 def test_compact_results_carry_the_same_flags(engine, established):
     p = _violating(established)
     full = _tsme(engine.explain(p["profile"], p["as_of"], measures=["tsme-evaluation"]))
-    compact = _tsme(engine.answer(p["profile"], p["as_of"], measures=["tsme-evaluation"], options=Options("compact")))
+    compact = _tsme(
+        engine.answer(p["profile"], p["as_of"], measures=["tsme-evaluation"], options=Options("compact"))
+    )
     flags = {
         c["id"]: (c["decisive"], c["moot"])
         for c in full["criteria"]
@@ -123,7 +146,9 @@ def test_the_flags_mean_what_they_say_on_random_profiles(engine):
     - a moot criterion changes nothing: set to met, unmet or unknown, the top keeps its status;
     - an ineligible result names at least one decisive failure, and only decisive unmet criteria."""
     checked = {"ineligible": 0, "eligible": 0, "moot": 0}
-    for p in population(300, seed=41):
+    people = population(300, seed=41)
+    stored = failed_by(engine, people, AS_OF)
+    for i, p in enumerate(people):
         for r in engine.explain(p, AS_OF)["results"]:
             crit = r["criteria"]
             if not crit:
@@ -142,7 +167,7 @@ def test_the_flags_mean_what_they_say_on_random_profiles(engine):
                         assert _recombine(crit, {**leaves, k: s}) == top, (r["measure_id"], k)
                     checked["moot"] += 1
             if r["outcome"] == "ineligible":
-                failed = failed_criteria(r)
+                failed = stored[(i, r["measure_id"], r["subject"].get("id"))]
                 assert failed and all(flags[f]["status"] == "unmet" for f in failed)
                 assert r["explanation"].startswith("未满足：") and r["explanation"] != "未满足："
     assert min(checked.values()) > 20, checked  # the population exercises every case
@@ -197,7 +222,9 @@ def test_a_failure_through_not_is_named_by_the_not_in_full_and_compact(not_pack,
     for r in results.values():
         assert r["outcome"] == "ineligible"
         assert r["explanation"] == "未满足：不是非居民企业"
-        assert failed_criteria(r) == ["not_non_resident"]
+    assert failed_criteria(engine, established["profile"], established["as_of"], "hte-recognition") == [
+        "not_non_resident"
+    ]
     leaf = next(c for c in results["full"]["criteria"] if c["id"] == "resident_enterprise")
     assert (leaf["status"], leaf["decisive"]) == ("met", True)  # the reason the not failed
 
@@ -209,7 +236,7 @@ def test_an_unmet_criterion_inside_a_not_that_is_met_is_no_failure(not_pack, est
     assert r["outcome"] == "eligible"
     inner = next(c for c in r["criteria"] if c["id"] == "resident_enterprise")
     assert (inner["status"], inner["decisive"]) == ("unmet", True)  # unmet is what the not needs
-    assert failed_criteria(r) == []
+    assert failed_criteria(engine, established["profile"], established["as_of"], "hte-recognition") == []
 
 
 def _group(id_: str, kind: str, children: list):

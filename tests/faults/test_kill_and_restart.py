@@ -12,13 +12,13 @@ import time
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from api.screening.models import ScreeningResult, ScreeningRun
+from api.screening.models import ScreeningRun
 from tests.faults.conftest import pg_control, reviewer_key, wait_until
 from tests.population import AS_OF, population
-from tests.screening.conftest import csv_bytes
+from tests.screening.conftest import csv_bytes, verdicts_per_row
 
 ROWS = 20_000
 MEASURES = ["hte-recognition", "tsme-evaluation"]
@@ -118,14 +118,7 @@ def _run_db(url: str, run_id: str) -> ScreeningRun:
 def _results_per_row(url: str, run_id: str) -> dict[int, int]:
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     try:
-        with Session(engine) as s:
-            return dict(
-                s.execute(
-                    select(ScreeningResult.row_no, func.count())
-                    .where(ScreeningResult.run_id == run_id)
-                    .group_by(ScreeningResult.row_no)
-                ).all()
-            )
+        return verdicts_per_row(engine, run_id)
     finally:
         engine.dispose()
 

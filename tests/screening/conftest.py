@@ -118,3 +118,22 @@ def run_done(b: Bureau, data: bytes, filename: str = "申报.csv", **form) -> di
     r = b.client.get(f"/v1/screenings/{run['id']}", headers=b.reviewer.headers)
     assert r.json()["status"] == "done", r.json()
     return r.json()
+
+
+def verdicts_per_row(db, run_id: str) -> dict[int, int]:
+    """How many verdicts each row has in the stored results of a run, every chunk's document read
+    as it is (a chunk stored twice would count twice)."""
+    from collections import Counter
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from api.screening.models import ScreeningChunk
+    from api.screening.store import from_parquet
+
+    counts: Counter[int] = Counter()
+    with Session(db) as s:
+        for blob in s.scalars(select(ScreeningChunk.results).where(ScreeningChunk.run_id == run_id)):
+            if blob:
+                counts.update(from_parquet(blob, ["row"])["row"].to_list())
+    return dict(counts)

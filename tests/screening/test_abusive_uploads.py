@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import intake
-from api.screening.models import ReviewDecision, ScreeningChunk, ScreeningResult, ScreeningRow, ScreeningRun
+from api.screening.models import ReviewDecision, ScreeningChunk, ScreeningRow, ScreeningRun
 from tests.api.conftest import assert_problem
 from tests.screening.conftest import csv_bytes, profiles, run_done, upload
 
@@ -64,7 +64,7 @@ def _counts(db, run_ids: list[str]) -> dict[str, int]:
     with Session(db) as s:
         return {
             m.__tablename__: s.scalar(select(func.count()).select_from(m).where(m.run_id.in_(run_ids)))
-            for m in (ScreeningRow, ScreeningChunk, ScreeningResult, ReviewDecision)
+            for m in (ScreeningRow, ScreeningChunk, ReviewDecision)
         } | {
             "runs": s.scalar(
                 select(func.count()).select_from(ScreeningRun).where(ScreeningRun.id.in_(run_ids))
@@ -152,7 +152,7 @@ def test_a_formula_an_enterprise_gives_itself_is_text_in_every_export_format(bur
 
 
 def test_every_formula_trigger_is_neutralised():
-    from api.screening.services import _safe_cell
+    from api.screening.export import safe_cell as _safe_cell
 
     for text in ("=1+1", "+1", "-1", "@SUM(A1)", "\t=1", "\r=1", "  =1", "\u3000=1"):
         assert _safe_cell(text).startswith("'"), text

@@ -1,4 +1,4 @@
-"""Rows and results go in by one COPY (PostgreSQL) or one executemany (SQLite) per chunk
+"""A chunk's rows go in by one COPY (PostgreSQL) or one executemany (SQLite)
 (``api/screening/bulk.py``): the values stored are those the ORM's insert stored, a duplicate primary
 key still fails the whole transaction with SQLAlchemy's ``IntegrityError`` (the importer relies on
 it), and nothing of a failed chunk is left behind."""
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.screening.bulk import insert_many
 from api.screening.importer import store_batch
-from api.screening.models import ScreeningChunk, ScreeningResult, ScreeningRow, ScreeningRun
+from api.screening.models import ScreeningChunk, ScreeningRow, ScreeningRun
 
 
 def _run(db) -> str:
@@ -85,33 +85,16 @@ def test_a_duplicate_fails_the_whole_chunk_with_integrity_error(bureau):
     db = bureau.app.state.screening_db
     run_id = _run(db)
     batch = [_row(run_id, n) for n in range(2, 7)]
-    store_batch(db, run_id, 0, batch)
+    store_batch(db, run_id, 0, batch, None)
     with pytest.raises(IntegrityError):  # import_upload stops on it: another importer has the rows
-        store_batch(db, run_id, 1, [_row(run_id, 7), *batch[:1]])
-    result = {
-        "run_id": run_id,
-        "row_no": 2,
-        "measure_id": "hte-recognition",
-        "subject_id": "",
-        "subject_kind": "enterprise",
-        "outcome": "ineligible",
-        "failed": ",a,",
-        "benefit_amount": None,
-        "benefit_tier": None,
-        "credit_code": None,
-        "region_code": None,
-        "rule_pack_version": "sha256:test",
-        "detail": {"criteria": [{"id": "a", "status": "unmet", "explanation": "差 0.8 个百分点"}]},
-    }
+        store_batch(db, run_id, 1, [_row(run_id, 7), *batch[:1]], None)
     with pytest.raises(IntegrityError), Session(db) as s, s.begin():
-        insert_many(s, ScreeningResult.__table__, [result, {**result, "measure_id": "x"}, result])
+        insert_many(s, ScreeningRow.__table__, [_row(run_id, 8), _row(run_id, 9), _row(run_id, 8)])
     with Session(db) as s:  # nothing of the failed transactions is left, and the database goes on
         assert s.scalar(select(func.count()).where(ScreeningRow.run_id == run_id)) == 5
         assert s.scalar(select(func.count()).where(ScreeningChunk.run_id == run_id)) == 1
-        assert s.scalar(select(func.count()).where(ScreeningResult.run_id == run_id)) == 0
         assert s.get(ScreeningRun, run_id).total_rows == 5
-    with Session(db) as s, s.begin():
-        insert_many(s, ScreeningResult.__table__, [result])
+    store_batch(db, run_id, 1, [_row(run_id, 8)], None)
     with Session(db) as s:
-        stored = s.get(ScreeningResult, (run_id, 2, "hte-recognition", ""))
-        assert stored.detail == result["detail"] and stored.benefit_amount is None
+        assert s.get(ScreeningRow, (run_id, 8)).profile["fiscal_years"][0]["sales_revenue"] == "12.50"
+        assert s.get(ScreeningRun, run_id).total_rows == 6

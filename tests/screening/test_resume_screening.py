@@ -10,10 +10,10 @@ import time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.screening.models import ScreeningChunk, ScreeningResult, ScreeningRun
+from api.screening.models import ScreeningChunk, ScreeningRun
 from api.screening.runner import Runner
 from api.screening.work import wait_for
-from tests.screening.conftest import csv_bytes, profiles, screening_settings, upload
+from tests.screening.conftest import csv_bytes, profiles, screening_settings, upload, verdicts_per_row
 
 MEASURES = ["hte-recognition", "tsme-evaluation"]
 
@@ -45,11 +45,6 @@ def _wait(predicate, timeout=60.0):
 
 def _check_every_row_once(db, run_id: str, rows: int) -> None:
     with Session(db) as s:
-        per_row = s.execute(
-            select(ScreeningResult.row_no, func.count())
-            .where(ScreeningResult.run_id == run_id)
-            .group_by(ScreeningResult.row_no)
-        ).all()
         run = s.get(ScreeningRun, run_id)
         chunks = s.execute(
             select(ScreeningChunk.status, func.count())
@@ -58,8 +53,9 @@ def _check_every_row_once(db, run_id: str, rows: int) -> None:
         ).all()
     assert run.status == "done"
     assert dict(chunks) == {"done": -(-rows // run.chunk_size)}
-    assert sorted(r for r, _ in per_row) == list(range(2, rows + 2)), "every row has results"
-    assert {n for _, n in per_row} == {len(MEASURES)}, "one result per row and measure"
+    per_row = verdicts_per_row(db, run_id)
+    assert sorted(per_row) == list(range(2, rows + 2)), "every row has verdicts"
+    assert set(per_row.values()) == {len(MEASURES)}, "one verdict per row and measure"
 
 
 def test_a_worker_killed_mid_chunk_loses_no_row_and_counts_none_twice(bureau, tmp_path):
@@ -146,11 +142,12 @@ def _abandoned_import(bureau, rows: int, owner: str, lease_seconds: float, store
 
     import intake
     from api.db import utcnow
-    from api.screening import importer, services
+    from api.screening import importer, runs
+    from api.screening.batches import parsed_batch
 
     settings = bureau.app.state.screening_settings
     with bureau.app.state.sessionmaker() as db:
-        run = services.create_upload_run(
+        run = runs.create_upload_run(
             db,
             bureau.app.state.engine,
             settings,
@@ -168,7 +165,7 @@ def _abandoned_import(bureau, rows: int, owner: str, lease_seconds: float, store
         parsed = list(table.rows())
     for n in range(stored_chunks):
         batch = parsed[n * settings.chunk_rows : (n + 1) * settings.chunk_rows]
-        importer.store_batch(db, run.id, n, [importer._row_record(run.id, r) for r in batch])
+        importer.store_batch(db, run.id, n, *parsed_batch(run.id, batch))
     with Session(db) as s, s.begin():
         s.execute(
             update(ScreeningRun)

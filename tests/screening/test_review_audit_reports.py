@@ -261,7 +261,7 @@ def test_concurrent_decisions_each_record_the_decision_they_supersede(bureau):
 
     from api import audit
     from api.deps import Principal
-    from api.screening import services
+    from api.screening import review, runs
     from api.screening.models import ReviewDecision
 
     run = run_done(bureau, csv_bytes(profiles(3, seed=38)), measures=["hte-recognition"])
@@ -276,10 +276,10 @@ def test_concurrent_decisions_each_record_the_decision_they_supersede(bureau):
         try:
             start.wait()
             with factory() as db:
-                services.decide(
+                review.decide(
                     db,
                     who,
-                    services.get_run(db, run["id"]),
+                    runs.get_run(db, run["id"]),
                     item["row"],
                     "hte-recognition",
                     "",

@@ -1,6 +1,10 @@
+"""The screening API: /v1/screenings — uploads and runs, results, review, export, reports, impact
+and proactive matching. Handlers only translate HTTP; the work is in the screening services."""
+
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import tempfile
 from pathlib import Path as FsPath
@@ -21,27 +25,32 @@ from fastapi import (
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
-from intake import FORMATS, MEDIA_TYPES, template_filename, template_years
+from intake import FORMATS, MEDIA_TYPES, template_filename, template_years, write_template
 
 from ..deps import AdminDep, EngineDep, PageDep, Principal, PrincipalDep, QueryLang, SessionDep, use_lang
 from ..routing import CheckedJSONRoute
 from ..schemas.common import Outcome, Page
-from ..screening import services
-from ..screening.importer import import_upload, while_running
-from ..screening.schemas import (
+from . import export, impact, proactive, reports, results, review, runs
+from .importer import import_upload, while_running
+from .schemas import (
+    Candidate,
     DecisionCreate,
     DecisionPublic,
     ImpactCreate,
+    ImpactPublic,
     ProactiveCreate,
+    ReportPublic,
     ResultPublic,
     RowErrors,
     RowPublic,
     RulePackVersion,
     ScreeningPublic,
 )
-from ..screening.settings import ScreeningSettings
+from .settings import ScreeningSettings
+from .work import Evaluators
 
-router = APIRouter(route_class=CheckedJSONRoute, prefix="/screenings", tags=["screenings 批量筛查"])
+router = APIRouter(route_class=CheckedJSONRoute, prefix="/screenings", tags=["screenings"])
+reports_router = APIRouter(route_class=CheckedJSONRoute, prefix="/screenings", tags=["reports"])
 
 RunId = Annotated[str, Path(min_length=1, max_length=64, description="筛查编号 / screening id")]
 RowNo = Annotated[int, Path(ge=1, le=100_000_000, description="行号（表头为第 1 行）/ row number")]
@@ -53,13 +62,19 @@ def screening_settings(request: Request) -> ScreeningSettings:
     return request.app.state.screening_settings
 
 
+def evaluators(request: Request) -> Evaluators:
+    return request.app.state.screening_evaluators
+
+
 def bureau(principal: PrincipalDep) -> Principal:
-    services.ensure_bureau(principal)
+    runs.ensure_bureau(principal)
     return principal
 
 
 ScreeningSettingsDep = Annotated[ScreeningSettings, Depends(screening_settings)]
+EvaluatorsDep = Annotated[Evaluators, Depends(evaluators)]
 BureauDep = Annotated[Principal, Depends(bureau)]
+Measure = Annotated[str | None, Query(max_length=80, description="只看这项措施 / only this measure")]
 
 _FILE_RESPONSES = {
     "content": {
@@ -85,6 +100,7 @@ def _attachment(filename: str) -> str:
     response_class=Response,
     responses={200: _FILE_RESPONSES},
     summary="下载导入模板 / download the import template",
+    operation_id="getScreeningTemplate",
 )
 def get_template(
     fmt: Annotated[Format, Path(description="csv、xlsx 或 jsonl")],
@@ -101,7 +117,9 @@ def get_template(
     as column groups, projects as numbered groups plus a JSON column."""
     lang = use_lang(request, lang)
     assert fmt in FORMATS
-    body = services.template_bytes(fmt, lang, template_years(as_of))
+    buf = io.BytesIO()
+    write_template(fmt, buf, lang, template_years(as_of))
+    body = buf.getvalue()
     return Response(
         body,
         media_type=MEDIA_TYPES[fmt],
@@ -112,14 +130,10 @@ def get_template(
 @router.get(
     "/rule-packs", response_model=list[RulePackVersion], summary="可用的规则包版本 / rule pack versions"
 )
-def list_rule_packs(request: Request, _who: BureauDep) -> list[dict[str, Any]]:
+def list_rule_packs(request: Request, packs: EvaluatorsDep, _who: BureauDep) -> list[dict[str, Any]]:
     """影响分析可选的规则包版本：当前版本，以及 HUIQI_SCREENING_RULE_PACKS_DIR 下的其他版本（只给出文件夹名，不给服务器路径）。"""
-    evaluators = request.app.state.screening_evaluators
     current = request.app.state.engine.version
-    return [
-        {"version": v, "current": v == current, "name": evaluators.dirs[v].name}
-        for v in evaluators.versions()
-    ]
+    return [{"version": v, "current": v == current, "name": packs.dirs[v].name} for v in packs.versions()]
 
 
 @router.post(
@@ -151,7 +165,7 @@ def create_screening(
     Returns the run id at once (202); import and evaluation go on in the background on every core."""
     lang = use_lang(request, lang)
     chosen = [m.strip() for item in measures or [] for m in item.split(",") if m.strip()] or None
-    run = services.create_upload_run(
+    run = runs.create_upload_run(
         db,
         engine,
         settings,
@@ -173,7 +187,7 @@ def create_screening(
         settings.import_lease,
     )
     response.headers["Location"] = f"/v1/screenings/{run.id}"
-    return services.run_public(db, run, lang)
+    return runs.run_public(db, run, lang)
 
 
 @router.get("", response_model=Page[ScreeningPublic], summary="筛查批次 / screenings")
@@ -187,9 +201,9 @@ def list_screenings(
 ) -> dict[str, Any]:
     """最新的在前 / newest first."""
     lang = use_lang(request, lang)
-    runs, total = services.list_runs(db, kind, page.limit, page.offset)
+    found, total = runs.list_runs(db, kind, page.limit, page.offset)
     return {
-        "items": [services.run_public(db, r, lang) for r in runs],
+        "items": [runs.run_public(db, r, lang) for r in found],
         "total": total,
         "limit": page.limit,
         "offset": page.offset,
@@ -201,6 +215,7 @@ def list_screenings(
     response_model=ScreeningPublic,
     status_code=202,
     summary="免申即享：主动匹配已登记的企业 / proactive matching of stored enterprises",
+    operation_id="createProactiveScreening",
 )
 def create_proactive(
     body: ProactiveCreate,
@@ -218,18 +233,18 @@ def create_proactive(
     Evaluates every stored enterprise's latest profile; then GET …/proactive lists the eligible ones
     that have not applied."""
     lang = use_lang(request, body.lang, lang)
-    run = services.create_proactive_run(
+    run = runs.create_proactive_run(
         db, engine, settings, principal, body.measures, body.as_of or dt.date.today()
     )
     background.add_task(
         while_running,
         request.app.state.screening_stopping,
-        services.import_profiles,
+        proactive.import_profiles,
         request.app.state.screening_db,
         run.id,
     )
     response.headers["Location"] = f"/v1/screenings/{run.id}"
-    return services.run_public(db, run, lang)
+    return runs.run_public(db, run, lang)
 
 
 @router.get("/{run_id}", response_model=ScreeningPublic, summary="筛查进度 / a screening and its progress")
@@ -237,7 +252,7 @@ def get_screening(
     run_id: RunId, request: Request, db: SessionDep, _who: BureauDep, lang: QueryLang = None
 ) -> dict[str, Any]:
     """进度：已评估行数 / 总行数、每秒行数、预计剩余时间 / progress: rows done of total, rate, time left."""
-    return services.run_public(db, services.get_run(db, run_id), use_lang(request, lang))
+    return runs.run_public(db, runs.get_run(db, run_id), use_lang(request, lang))
 
 
 @router.delete(
@@ -254,15 +269,21 @@ def delete_screening(
 
     Deletes a screening with its rows, results and review decisions, and the impact runs built on it;
     an import or evaluation in progress stops. The audit log records what was deleted."""
-    services.delete_run(db, admin, services.get_run(db, run_id), settings.upload_dir)
+    runs.delete_run(db, admin, runs.get_run(db, run_id), settings.upload_dir)
     return Response(status_code=204)
 
 
-@router.get("/{run_id}/results", response_model=Page[ResultPublic], summary="筛查结果 / results")
+@router.get(
+    "/{run_id}/results",
+    response_model=Page[ResultPublic],
+    summary="筛查结果 / results",
+    operation_id="listScreeningResults",
+)
 def list_results(
     run_id: RunId,
     request: Request,
     db: SessionDep,
+    packs: EvaluatorsDep,
     _who: BureauDep,
     page: PageDep,
     measure: Annotated[str | None, Query(max_length=80, description="措施编号 / measure id")] = None,
@@ -278,30 +299,49 @@ def list_results(
 ) -> dict[str, Any]:
     """按措施、结论、未满足的条件、区县筛选，分页 / filter by measure, outcome, criterion failed, district."""
     lang = use_lang(request, lang)
-    run = services.get_run(db, run_id)
-    items, total = services.query_results(
-        db, run, lang, measure, outcome, criterion, region_code, credit_code, page.limit, page.offset
+    run = runs.get_run(db, run_id)
+    items, total = results.query_results(
+        db, run, packs, lang, measure, outcome, criterion, region_code, credit_code, page.limit, page.offset
     )
     return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}
 
 
-@router.get("/{run_id}/errors", response_model=Page[RowErrors], summary="数据有误的行 / rows with bad cells")
+@router.get(
+    "/{run_id}/errors",
+    response_model=Page[RowErrors],
+    summary="数据有误的行 / rows with bad cells",
+    operation_id="listScreeningErrors",
+)
 def list_errors(run_id: RunId, db: SessionDep, _who: BureauDep, page: PageDep) -> dict[str, Any]:
     """每个有误的单元格：行、列、表头、值、原因。这些行未评估，其余行照常筛查。
 
     Every bad cell with its row, column, header, value and reason; these rows were not evaluated."""
-    run = services.get_run(db, run_id)
-    items, total = services.list_errors(db, run, page.limit, page.offset)
+    run = runs.get_run(db, run_id)
+    items, total = results.list_errors(db, run, page.limit, page.offset)
     return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}
 
 
-@router.get("/{run_id}/rows/{row_no}", response_model=RowPublic, summary="一行申报 / one application")
+@router.get(
+    "/{run_id}/rows/{row_no}",
+    response_model=RowPublic,
+    summary="一行申报 / one application",
+    operation_id="getScreeningRow",
+)
 def get_row(
-    run_id: RunId, row_no: RowNo, request: Request, db: SessionDep, _who: BureauDep, lang: QueryLang = None
+    run_id: RunId,
+    row_no: RowNo,
+    request: Request,
+    db: SessionDep,
+    packs: EvaluatorsDep,
+    _who: BureauDep,
+    lang: QueryLang = None,
 ) -> dict[str, Any]:
-    """原始单元格、错误、画像、各措施结果和审核记录 / cells, errors, profile, results and decisions."""
-    run = services.get_run(db, run_id)
-    return services.row_detail(db, run, row_no, use_lang(request, lang))
+    """原始单元格、错误、画像、各措施结果（含完整说明，打开时按本次筛查的规则包生成）和审核记录。
+
+    Cells, errors, profile, each measure's result with its full explanation (rendered now by the
+    screening's rule pack, on its date) and the review decisions."""
+    run = runs.get_run(db, run_id)
+    return results.row_detail(db, run, packs, row_no, use_lang(request, lang))
 
 
 @router.post(
@@ -325,8 +365,8 @@ def create_decision(
     Approve, reject or ask for information, with a reason; the automatic outcome is kept beside it.
     Approving an ineligible or undetermined outcome needs an override_reason. Decisions are appended."""
     lang = use_lang(request, lang)
-    run = services.get_run(db, run_id)
-    d = services.decide(
+    run = runs.get_run(db, run_id)
+    d = review.decide(
         db,
         principal,
         run,
@@ -337,7 +377,7 @@ def create_decision(
         body.reason,
         body.override_reason,
     )
-    return services.decision_public(d, lang)
+    return review.decision_public(d, lang)
 
 
 @router.get("/{run_id}/decisions", response_model=Page[DecisionPublic], summary="审核记录 / decisions")
@@ -345,10 +385,10 @@ def list_decisions(
     run_id: RunId, request: Request, db: SessionDep, _who: BureauDep, page: PageDep, lang: QueryLang = None
 ) -> dict[str, Any]:
     lang = use_lang(request, lang)
-    run = services.get_run(db, run_id)
-    rows, total = services.list_decisions(db, run, page.limit, page.offset)
+    run = runs.get_run(db, run_id)
+    rows, total = review.list_decisions(db, run, page.limit, page.offset)
     return {
-        "items": [services.decision_public(d, lang) for d in rows],
+        "items": [review.decision_public(d, lang) for d in rows],
         "total": total,
         "limit": page.limit,
         "offset": page.offset,
@@ -365,7 +405,7 @@ def export_screening(
     run_id: RunId,
     request: Request,
     db: SessionDep,
-    engine: EngineDep,
+    packs: EvaluatorsDep,
     settings: ScreeningSettingsDep,
     principal: BureauDep,
     format: Annotated[ExportFormat, Query(description="xlsx 或 csv")] = "xlsx",
@@ -375,14 +415,14 @@ def export_screening(
 
     One row per application, one column per measure: the outcome and the reasons, with the review."""
     lang = use_lang(request, lang)
-    run = services.get_run(db, run_id)
+    run = runs.get_run(db, run_id)
     settings.upload_dir.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix="export-", suffix="." + format, dir=settings.upload_dir)
     os.close(fd)
     path = FsPath(name)
     try:
-        services.write_export(db, run, engine, format, lang, path)
-        services.record_export(db, principal, run, format, lang)
+        export.write_export(db, run, packs, format, lang, path)
+        export.record_export(db, principal, run, format, lang)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -391,7 +431,7 @@ def export_screening(
         path,
         media_type=MEDIA_TYPES[format],
         headers={"Content-Disposition": _attachment(filename)},
-        background=BackgroundTask(services.upload_cleanup, path),
+        background=BackgroundTask(path.unlink, missing_ok=True),
     )
 
 
@@ -400,6 +440,7 @@ def export_screening(
     response_model=ScreeningPublic,
     status_code=202,
     summary="规则变更影响分析 / impact of a rule change",
+    operation_id="createImpactAnalysis",
 )
 def create_impact(
     run_id: RunId,
@@ -407,6 +448,7 @@ def create_impact(
     request: Request,
     response: Response,
     db: SessionDep,
+    packs: EvaluatorsDep,
     principal: BureauDep,
     lang: QueryLang = None,
 ) -> dict[str, Any]:
@@ -416,10 +458,10 @@ def create_impact(
     Re-runs a finished screening under parameter overrides or another rule pack version; then
     GET …/impact lists the applicants whose outcome changes, with the budget difference."""
     lang = use_lang(request, body.lang, lang)
-    baseline = services.get_run(db, run_id)
-    run = services.create_impact_run(
+    baseline = runs.get_run(db, run_id)
+    run = runs.create_impact_run(
         db,
-        request.app.state.screening_evaluators,
+        packs,
         principal,
         baseline,
         body.overrides,
@@ -427,4 +469,76 @@ def create_impact(
         body.measures,
     )
     response.headers["Location"] = f"/v1/screenings/{run.id}"
-    return services.run_public(db, run, lang)
+    return runs.run_public(db, run, lang)
+
+
+@reports_router.get(
+    "/{run_id}/report",
+    response_model=ReportPublic,
+    summary="筛查报表 / report of a screening",
+    operation_id="getScreeningReport",
+)
+def get_report(
+    run_id: RunId,
+    request: Request,
+    db: SessionDep,
+    packs: EvaluatorsDep,
+    _who: BureauDep,
+    measure: Measure = None,
+    lang: QueryLang = None,
+) -> dict[str, Any]:
+    """每项措施：各结论的数量、预计待遇合计（符合者；需人工审核者另列；已审核同意者）、
+    淘汰申请最多的条件与逐级淘汰漏斗、各区县分布。
+
+    Per measure: counts by outcome, the benefit forecast (the budget the run implies), the criterion
+    that excludes most applicants with the attrition funnel, and counts by district."""
+    run = runs.get_run(db, run_id)
+    return reports.report(db, run, packs, use_lang(request, lang), measure)
+
+
+@reports_router.get(
+    "/{run_id}/impact",
+    response_model=ImpactPublic,
+    summary="规则变更后结论改变的企业 / applicants whose outcome changes",
+    operation_id="getImpactAnalysis",
+)
+def get_impact(
+    run_id: RunId,
+    request: Request,
+    db: SessionDep,
+    packs: EvaluatorsDep,
+    _who: BureauDep,
+    page: PageDep,
+    measure: Measure = None,
+    lang: QueryLang = None,
+) -> dict[str, Any]:
+    """影响分析（POST /v1/screenings/{id}/impact 建立）与原筛查的对比：结论改变的企业（分页）、
+    各措施的预算差额（万元）。/ The changes against the baseline and the budget difference."""
+    run = runs.get_run(db, run_id)
+    return impact.impact(db, run, packs, use_lang(request, lang), measure, page.limit, page.offset)
+
+
+@reports_router.get(
+    "/{run_id}/proactive",
+    response_model=Page[Candidate],
+    summary="免申即享：符合条件而未申报的企业 / eligible enterprises that have not applied",
+    operation_id="listProactiveCandidates",
+)
+def get_proactive(
+    run_id: RunId,
+    request: Request,
+    db: SessionDep,
+    packs: EvaluatorsDep,
+    _who: BureauDep,
+    page: PageDep,
+    measure: Measure = None,
+    lang: QueryLang = None,
+) -> dict[str, Any]:
+    """“未申报”：没有出现在任何一批筛查过该措施的申报筛查（kind=applications）的有效行中。
+
+    "Not applied": in no valid row of an application screening that screened the measure."""
+    run = runs.get_run(db, run_id)
+    items, total = proactive.proactive_candidates(
+        db, run, packs, use_lang(request, lang), measure, page.limit, page.offset
+    )
+    return {"items": items, "total": total, "limit": page.limit, "offset": page.offset}

@@ -1,0 +1,132 @@
+"""Proactive matching (免申即享): every stored enterprise's latest profile screened, and the
+enterprises found eligible for a measure they have not applied for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Engine as DbEngine
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from ..errors import NotFound
+from ..models import ProfileVersion
+from .batches import profile_batch
+from .importer import end_import, store_batch
+from .models import ScreeningRow, ScreeningRun
+from .regions import region_name
+from .store import results_frame, rows_frame
+from .wording import engine_of, subject_kind, with_reasons
+from .work import Evaluators
+
+
+def import_profiles(db_engine: DbEngine, run_id: str) -> None:
+    """The latest profile version of every stored enterprise becomes a row of a proactive run
+    (read a page at a time, each in its own short transaction)."""
+    with Session(db_engine) as s:
+        run = s.get(ScreeningRun, run_id)
+        assert run is not None
+        size = run.chunk_size
+    latest = (
+        select(ProfileVersion.credit_code, func.max(ProfileVersion.version).label("v"))
+        .group_by(ProfileVersion.credit_code)
+        .subquery()
+    )
+    after = ""
+    chunk_no = 0
+    number = 0
+    try:
+        while True:
+            with Session(db_engine) as s:
+                page = s.execute(
+                    select(ProfileVersion.credit_code, ProfileVersion.name, ProfileVersion.profile)
+                    .join(
+                        latest,
+                        and_(
+                            ProfileVersion.credit_code == latest.c.credit_code,
+                            ProfileVersion.version == latest.c.v,
+                        ),
+                    )
+                    .where(ProfileVersion.credit_code > after)
+                    .order_by(ProfileVersion.credit_code)
+                    .limit(size)
+                ).all()
+            if not page:
+                break
+            rows, table = profile_batch(run_id, [(number + i + 1, p) for i, (_c, _n, p) in enumerate(page)])
+            number += len(page)
+            store_batch(db_engine, run_id, chunk_no, rows, table)
+            chunk_no += 1
+            after = page[-1][0]
+    except Exception as e:
+        end_import(
+            db_engine,
+            run_id,
+            {"zh": f"读取企业画像失败：{type(e).__name__}", "en": f"reading profiles failed: {e}"},
+        )
+        raise
+    end_import(db_engine, run_id)
+
+
+def applied(db: Session, measures: list[str]) -> pl.DataFrame:
+    """(credit code, measure) of every application screened: a valid row of an application run
+    that screened the measure (all measures when the run named none)."""
+    runs = dict(
+        db.execute(
+            select(ScreeningRun.id, ScreeningRun.measures).where(ScreeningRun.kind == "applications")
+        ).all()
+    )
+    if not runs:
+        return pl.DataFrame(schema={"credit_code": pl.Utf8, "measure_id": pl.Utf8})
+    pairs = db.execute(
+        select(ScreeningRow.run_id, ScreeningRow.credit_code)
+        .where(
+            ScreeningRow.run_id.in_(list(runs)),
+            ScreeningRow.valid.is_(True),
+            ScreeningRow.credit_code.is_not(None),
+        )
+        .distinct()
+    ).all()
+    out = [(code, m) for run_id, code in pairs for m in measures if not runs[run_id] or m in runs[run_id]]
+    return pl.DataFrame(out, schema={"credit_code": pl.Utf8, "measure_id": pl.Utf8}, orient="row").unique()
+
+
+def proactive_candidates(
+    db: Session,
+    run: ScreeningRun,
+    evaluators: Evaluators,
+    lang: str,
+    measure: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[dict[str, Any]], int]:
+    if run.kind != "proactive":
+        raise NotFound("这不是免申即享匹配", "this screening is not a proactive matching run")
+    f = results_frame(db, run).filter(pl.col("outcome") == "eligible")
+    if measure:
+        f = f.filter(pl.col("measure_id") == measure)
+    f = f.join(rows_frame(db, run), on="row", how="left")
+    done = applied(db, sorted(set(f["measure_id"].unique().to_list())))
+    f = f.join(done, on=["credit_code", "measure_id"], how="anti").sort(
+        "measure_id", "credit_code", pl.col("subject_id").fill_null(""), maintain_order=True
+    )
+    engine = engine_of(evaluators, run)
+    page = with_reasons(f.slice(offset, limit), run, engine, lang)
+    items = [
+        {
+            "credit_code": r["credit_code"],
+            "name": r["name"],
+            "region_code": r["region_code"],
+            "district": region_name(r["region_code"], lang),
+            "measure_id": r["measure_id"],
+            "subject": {
+                "kind": subject_kind(engine, r["measure_id"], r["subject_id"]),
+                "id": r["subject_id"],
+            },
+            "benefit_amount": r["benefit_amount"],
+            "reasons": r["reasons"] or "",
+        }
+        for r in page.iter_rows(named=True)
+    ]
+    return items, f.height
