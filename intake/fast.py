@@ -49,13 +49,8 @@ PEOPLE_FIELDS = [name for name, (kind, *_rest) in FISCAL_FIELDS.items() if kind 
 HTE_NO = "certifications.hte.certificate_no"
 TSME_NO = "certifications.tsme.registration_no"
 
-# the enterprise's staged columns: the profile table's, and the two registration numbers the
-# contract requires but the table does not hold
-E_SCHEMA: dict[str, Any] = {
-    **{path: dtype for path, (dtype, _how) in ENTERPRISE_COLUMNS.items()},
-    HTE_NO: pl.Utf8,
-    TSME_NO: pl.Utf8,
-}
+# the enterprise's staged columns: the profile table's
+E_SCHEMA: dict[str, Any] = {path: dtype for path, (dtype, _how) in ENTERPRISE_COLUMNS.items()}
 FY_SCHEMA: dict[str, Any] = {"year": pl.Int64, **dict.fromkeys(FISCAL_FIELDS, pl.Int64)}
 PJ_SCHEMA: dict[str, Any] = {name: dtype for name, (dtype, _how) in PROJECT_FIELDS.items()}
 

@@ -23,7 +23,7 @@ import pyarrow.json as pj
 from engine.table import ENTERPRISE_COLUMNS, PROJECT_FIELDS
 from engine.vocabulary import FISCAL_FIELDS
 
-from .fast import E_SCHEMA, FY_SCHEMA, HTE_NO, PJ_SCHEMA, TSME_NO, Staged, iso_date
+from .fast import E_SCHEMA, FY_SCHEMA, PJ_SCHEMA, Staged, iso_date
 
 DECIMAL = pa.decimal128(18, 6)
 FAR = 10**18  # past every bound of the contract, in 10⁻⁶
@@ -128,10 +128,6 @@ def _profile_fields() -> list[pa.Field]:
         if path in ("certifications.hte", "certifications.tsme"):
             continue  # a certificate is an object; its presence is the object's
         paths[path] = _arrow_type(dtype, how)
-        if path == "certifications.hte.issued_on":
-            paths[HTE_NO] = pa.string()
-        if path == "certifications.tsme.year":
-            paths[TSME_NO] = pa.string()
     fiscal = pa.struct(
         [pa.field("year", pa.int64())]
         + [pa.field(n, DECIMAL if kind == "decimal" else pa.int64()) for n, (kind, *_r) in FISCAL_FIELDS.items()]

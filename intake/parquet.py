@@ -2,34 +2,29 @@
 it, optionally with ``as_of``), or the template's columns (headers as in the CSV and XLSX templates).
 
 A profile table is checked by the fast path like any other batch; a row it refuses is written back
-as the contract's JSON and read by the per-row path, which names its errors. (The table holds
-whether a certificate is held, not its number: such a row is read with the number "—".) Template
-columns are read as a spreadsheet's cells. Rows are numbered by the table's ``row`` column where it
-has one, else from 1.
+as the contract's JSON (``engine.table.profile_of``) and read by the per-row path, which names its
+errors. Template columns are read as a spreadsheet's cells. Rows are numbered by the table's
+``row`` column where it has one, else from 1.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from typing import IO, Any
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine.table import ENTERPRISE_COLUMNS, MICRO, SCHEMA
-from engine.vocabulary import FISCAL_FIELDS
+from engine.table import ENTERPRISE_COLUMNS, SCHEMA, profile_of
 
 from . import fast, sheet
 from .batch import Batch, gather, split
 from .errors import TableError
 from .layout import layout_of
 from .limits import Limits
-from .rows import parse_json_line, set_path
-
-PLACEHOLDER = "—"  # the certificate or registration number a profile table does not hold
+from .rows import parse_json_line
 
 
 def _bad(e: BaseException) -> TableError:
@@ -147,15 +142,12 @@ def _profile_table(
 
 
 def _stage(table: pl.DataFrame) -> fast.Staged:
-    hte, tsme = pl.col("certifications.hte"), pl.col("certifications.tsme")
     E = table.select(
         pl.int_range(pl.len(), dtype=pl.Int64).alias("_i"),
         "row",
         "as_of",
         pl.lit(False).alias("_slow"),
         *(pl.col(p) for p in ENTERPRISE_COLUMNS),
-        pl.when(hte).then(pl.lit(PLACEHOLDER)).alias(fast.HTE_NO),
-        pl.when(tsme).then(pl.lit(PLACEHOLDER)).alias(fast.TSME_NO),
     )
     return fast.Staged(E, _long(table, "fiscal_years"), _long(table, "projects"))
 
@@ -172,37 +164,13 @@ def _long(table: pl.DataFrame, column: str) -> pl.DataFrame:
     return items.with_columns(pl.col("_item").struct.unnest()).drop("_item")
 
 
-def _decimal(v: int | None) -> str | None:
-    return None if v is None else format(Decimal(v) / MICRO, "f")
-
-
 def read_back(row: dict[str, Any], lang: str) -> Any:
     """A profile table's row as the contract's JSON, read by the per-row path."""
-    doc: dict[str, Any] = {}
-    for path, (_dtype, how) in ENTERPRISE_COLUMNS.items():
-        v = row[path]
-        if path == "certifications.hte":
-            if v:
-                set_path(doc, path + ".certificate_no", PLACEHOLDER)
-            continue
-        if path == "certifications.tsme":
-            if v:
-                set_path(doc, path + ".registration_no", PLACEHOLDER)
-            continue
-        if v is None:
-            continue
-        if path.startswith(("certifications.hte.", "certifications.tsme.")) and not row[path.rsplit(".", 1)[0]]:
-            continue  # no certificate: what it would say is not the profile's
-        set_path(doc, path, _decimal(v) if how == "micro" else v.isoformat() if how == "date" else v)
-    doc["fiscal_years"] = [
-        None
-        if fy is None
-        else {k: (_decimal(x) if k in FISCAL_FIELDS and FISCAL_FIELDS[k][0] == "decimal" else x) for k, x in fy.items()}
-        for fy in row["fiscal_years"] or []
-    ]
-    doc["projects"] = [
-        None if p is None else {k: (_decimal(x) if k == "land_area_mu" else x) for k, x in p.items()}
-        for p in row["projects"] or []
-    ]
+    given = {key: row.get(key) or [] for key in ("fiscal_years", "projects")}
+    doc = profile_of({**row, **{key: [x for x in items if x is not None] for key, items in given.items()}})
+    for key, items in given.items():  # a null item, which profile_of cannot hold: the per-row path refuses it
+        if any(x is None for x in items):
+            kept = iter(doc[key])
+            doc[key] = [None if x is None else next(kept) for x in items]
     line: dict[str, Any] = doc if row["as_of"] is None else {"as_of": row["as_of"].isoformat(), "profile": doc}
     return parse_json_line(row["row"], json.dumps(line, ensure_ascii=False), lang)

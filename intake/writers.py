@@ -4,8 +4,9 @@
   subject; ``statuses`` a character a node of the measure's tree) with the row's ``credit_code``
   and ``as_of``; a refused input row is one row with its ``error`` (JSON) and no measure.
 - ``.csv`` / ``.xlsx``: one row per input row: its number, credit code, name and assessment date,
-  then for each measure its outcome and its reasons in words (the decisive failures or the missing
-  facts by name; a project measure's per project), and the errors of a refused row. CSV is UTF-8
+  then for each measure its outcome and its reasons in words (``Population.reasons``: the decisive
+  failures with what each requires, the missing facts, what a person must judge, the benefit
+  expected; a project measure's per project), and the errors of a refused row. CSV is UTF-8
   with a BOM (Excel opens it as such); a cell that a spreadsheet would take for a formula gets a
   leading apostrophe.
 - ``.jsonl`` (``.ndjson``, ``.json``): one line per input line, in order: ``{"line", "credit_code",
@@ -15,6 +16,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import IO, Any
@@ -198,14 +200,16 @@ class SheetOut(_Out):
         sep = "; " if en else "；"
         colon = ": " if en else "："
         # an enterprise measure: one verdict a row; a project measure: one a project, joined
+        # the reasons in the engine's words for a verdict (the service's export says the same)
+        v = v.with_columns(self.population.reasons(v, dt.date.today(), self.lang).alias("why"))
         single = v.filter(pl.col("subject_id").is_null()).select(
-            "row", "measure_id", pl.col("outcome_label").alias("o"), pl.col("summary").alias("r")
+            "row", "measure_id", pl.col("outcome_label").alias("o"), pl.col("why").alias("r")
         )
         who = pl.coalesce(pl.col("subject_name"), pl.col("subject_id")) + pl.lit(colon)
         several = (
             v.filter(pl.col("subject_id").is_not_null())
             .group_by("row", "measure_id", maintain_order=True)
-            .agg((who + pl.col("outcome_label")).str.join(sep).alias("o"), (who + pl.col("summary")).str.join(sep).alias("r"))
+            .agg((who + pl.col("outcome_label")).str.join(sep).alias("o"), (who + pl.col("why")).str.join(sep).alias("r"))
         )
         cells = pl.concat([single, several], how="vertical")
         wide = judged.meta.select("row", "credit_code", "name", pl.col("as_of").cast(pl.Utf8))
