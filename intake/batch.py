@@ -25,8 +25,8 @@ class Batch:
     row as the user sees it: the spreadsheet's row number, the JSONL line number); ``profiles``:
     the rows the fast checks refused but pydantic accepted, as (row, profile, as_of); ``errors``:
     the refused rows, ``{"row", "title", "errors": [{row, column, header, field, value, reason}],
-    "credit_code", "name", "region_code"}``; ``raw``: the cells as given, by header (spreadsheets,
-    when asked for)."""
+    "credit_code", "name", "region_code", "raw"}`` (what was given: nothing is lost); ``raw``:
+    every row's cells as given, by header (spreadsheets, when asked for)."""
 
     table: pl.DataFrame
     profiles: list[tuple[int, Profile, dt.date | None]]
@@ -55,6 +55,7 @@ def error_of(row: ParsedRow, lang: str) -> dict[str, Any]:
         "credit_code": row.credit_code,
         "name": row.name,
         "region_code": row.region_code,
+        "raw": row.raw,  # what was given: the cells by header, or the JSONL line
     }
 
 
