@@ -193,15 +193,18 @@ class SheetOut(_Out):
 
     def write(self, judged: Any) -> None:
         en = self.lang == "en"
-        v = self.words(judged.verdicts)
+        v = judged.verdicts
         if self.measures is None:
             self.measures = v["measure_id"].unique(maintain_order=True).to_list()
             self.columns = self._heads(self.measures)
         sep = "; " if en else "；"
         colon = ": " if en else "："
-        # an enterprise measure: one verdict a row; a project measure: one a project, joined
         # the reasons in the engine's words for a verdict (the service's export says the same)
-        v = v.with_columns(self.population.reasons(v, dt.date.today(), self.lang).alias("why"))
+        v = v.with_columns(
+            pl.col("outcome").replace_strict(self.words.labels, return_dtype=pl.Utf8).alias("outcome_label"),
+            self.population.reasons(v, dt.date.today(), self.lang).alias("why"),
+        )
+        # an enterprise measure: one verdict a row; a project measure: one a project, joined
         single = v.filter(pl.col("subject_id").is_null()).select(
             "row", "measure_id", pl.col("outcome_label").alias("o"), pl.col("why").alias("r")
         )
@@ -229,7 +232,11 @@ class SheetOut(_Out):
             orient="row",
         )
         wide = wide.join(errors, on="row", how="left", maintain_order="left")
-        wide = wide.with_columns(safe_text(pl.col(c)).alias(c) for c in wide.columns if wide.schema[c] == pl.Utf8)
+        # what the enterprise wrote (its name, its projects' names) never reaches a spreadsheet as a
+        # formula; the engine's words never start like one
+        projects = [mid for mid in self.measures if words.measure_subjects(self.population.engine)[mid] == "project"]
+        given = ["name", "errors", *(f"{part}_{mid}" for mid in projects for part in ("o", "r"))]
+        wide = wide.with_columns(safe_text(pl.col(c)).alias(c) for c in given)
         assert self.columns is not None
         wide.columns = self.columns
         self.rows += wide.height
