@@ -26,6 +26,7 @@ import datetime as dt
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import polars as pl
@@ -262,7 +263,8 @@ def _as_text(v: Any, kind: str) -> str | None:
         if kind == "bool" and v in (0.0, 1.0):
             return str(int(v))
         if kind in ("money", "decimal", "int", "people", "count"):
-            return str(int(v)) if v.is_integer() else repr(v)
+            # the per-row converter's own text of it (Decimal of the shortest repr): 1e-06 → 0.000001
+            return str(int(v)) if v.is_integer() else format(Decimal(repr(v)), "f")
         return None
     if isinstance(v, dt.datetime):
         return v.date().isoformat() if kind == "date" else None
