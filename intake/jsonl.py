@@ -249,9 +249,14 @@ def stage(table: pa.Table, lines: Lines, kept: pl.Series | None, rows: list[int]
     df = pl.from_arrow(table)
     assert isinstance(df, pl.DataFrame)
     wrapper = pl.col("profile").is_not_null()
+    wrapped = df.height - df["profile"].null_count()
     flat: dict[str, pl.Expr] = {}
     for key in PROFILE_KEYS:
-        flat[key] = pl.when(wrapper).then(pl.col("profile").struct.field(key)).otherwise(pl.col(key))
+        inner = pl.col("profile").struct.field(key)
+        # no wrapper lines (the usual file) or only wrappers: the columns as they are, not copied
+        flat[key] = pl.col(key) if not wrapped else inner if wrapped == df.height else (
+            pl.when(wrapper).then(inner).otherwise(pl.col(key))
+        )
     df = df.with_columns(
         pl.int_range(pl.len(), dtype=pl.Int64).alias("_i"),
         pl.Series("row", rows, dtype=pl.Int64),
