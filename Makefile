@@ -44,7 +44,7 @@ run: setup web-assets
 	exec $(BIN)/uvicorn api.main:app --host $(HOST) --port $(PORT) --workers $(WORKERS) --no-access-log --no-proxy-headers --timeout-graceful-shutdown 3
 
 lint: setup
-	$(BIN)/ruff check $(wildcard engine api tests features)
+	$(BIN)/ruff check $(wildcard engine intake api tests features)
 	$(BIN)/huiqi rules lint
 
 # every test on SQLite and on a throwaway PostgreSQL server (tests/with_postgres.sh starts and stops it)

@@ -14,6 +14,7 @@ import typer
 from pydantic import ValidationError
 
 from engine.cli import app as huiqi
+from intake.cli import register as register_intake
 
 users_app = typer.Typer(help="账号 / accounts of the HTTP API", no_args_is_help=True)
 service_app = typer.Typer(
@@ -198,7 +199,9 @@ def audit_verify(
     typer.echo(f"完整 / intact. 链头 / head: {v.head_hash}")
 
 
-# the `huiqi` command: the engine's commands (check, screen, measures, rules …) and the service's
-# accounts, assembled here where both are visible (the engine knows nothing of the service)
+# the `huiqi` command: the engine's commands (check, measures, rules …), the intake's (screen,
+# template) and the service's accounts, assembled here where all are visible (the engine knows
+# nothing of the intake or the service)
+register_intake(huiqi)
 huiqi.add_typer(users_app, name="users")
 huiqi.add_typer(audit_app, name="audit")

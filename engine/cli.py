@@ -1,4 +1,5 @@
-"""The engine's commands: check a profile, screen many, list and lint the rule pack.
+"""The engine's commands: check a profile, list and lint the rule pack (``huiqi screen`` and
+``huiqi template`` are the intake's, ``intake/cli.py``).
 
 ``app`` knows nothing of the service; the ``huiqi`` command adds the service's commands to it
 where both are visible (``api/cli.py``)."""
@@ -23,8 +24,6 @@ from .errors import InvalidProfile, UnknownMeasure
 from .evaluate import Engine
 from .explain import Options
 from .loader import DEFAULT_RULES_DIR, LintError, lint, load_pack
-from .screen import screen_file
-from .tabular import FORMATS, TableError, template_years, write_template_file
 from .vocabulary import OUTCOMES, UNITS, pick, text
 
 app = typer.Typer(
@@ -234,55 +233,6 @@ def measures(
             window,
         )
     out.print(table)
-
-
-@app.command()
-def screen(
-    input: Annotated[
-        Path,
-        typer.Argument(
-            help="JSONL（每行一个企业画像或 {profile, as_of}）、CSV 或 XLSX（按模板填写，见 huiqi template）"
-        ),
-    ],
-    as_of: Annotated[str, typer.Option("--as-of", help="评估日期 YYYY-MM-DD")],
-    out_path: Annotated[Path, typer.Option("--out", help="输出 JSONL")],
-    measure: Annotated[list[str] | None, typer.Option("--measure", "-m")] = None,
-    workers: Annotated[int, typer.Option("--workers", help="进程数（默认全部核）")] = 0,
-    lang: Annotated[str, typer.Option("--lang")] = "zh",
-) -> None:
-    """批量筛查 / screen many profiles (JSONL, CSV, XLSX): one output line per input line or row."""
-    day = _date(as_of)
-    if not input.exists():
-        _fail(f"找不到文件 {input} / file not found")
-    try:
-        summary = screen_file(input, out_path, day, measure or None, workers or None, lang, progress=err)
-    except TableError as e:
-        _fail(f"{input}: {e.zh} / {e.en}")
-    err.print(
-        f"完成 / done: {summary['lines']} 行，{summary['ok']} 成功，{summary['errors']} 错误，"
-        f"{summary['seconds']:.1f} 秒（{summary['rate']:.0f} 行/秒）→ {out_path}"
-    )
-
-
-@app.command()
-def template(
-    fmt: Annotated[str, typer.Argument(help="csv、xlsx 或 jsonl", metavar="FORMAT")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="写入的文件 / file to write")],
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="财务年度取评估日前三年（默认今天）/ fiscal years before this date"),
-    ] = None,
-    lang: Annotated[str, typer.Option("--lang", help="表头语言 zh（默认）或 en（契约字段路径）")] = "zh",
-) -> None:
-    """下载批量筛查模板 / write the bulk screening template (CSV, XLSX or JSONL)."""
-    if fmt not in FORMATS:
-        _fail(
-            f"格式应为 {', '.join(FORMATS)} 之一，收到 {fmt!r} / FORMAT must be one of {', '.join(FORMATS)}"
-        )
-    if lang not in ("zh", "en"):
-        _fail("--lang 只能是 zh 或 en / --lang must be zh or en")
-    write_template_file(fmt, output, lang, template_years(_date(as_of)))
-    err.print(f"已写入模板 / template written: {output}")
 
 
 @rules_app.command("lint")

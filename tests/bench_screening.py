@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fastapi.testclient import TestClient  # noqa: E402
 
+import intake  # noqa: E402
 from api.config import Settings  # noqa: E402
 from api.db import migrate  # noqa: E402
 from api.main import create_app  # noqa: E402
@@ -34,19 +35,18 @@ from api.screening.runner import Runner  # noqa: E402
 from api.screening.settings import ScreeningSettings  # noqa: E402
 from api.screening.work import wait_for  # noqa: E402
 from api.services import accounts  # noqa: E402
-from engine import tabular  # noqa: E402
 from tests.population import AS_OF, population  # noqa: E402
 from tests.procfs import peak_rss_mb, stats  # noqa: E402
 
 
 def write_csv(path: Path, n: int) -> None:
-    cols = tabular.template_columns([AS_OF.year - 3, AS_OF.year - 2, AS_OF.year - 1])
+    cols = intake.template_columns([AS_OF.year - 3, AS_OF.year - 2, AS_OF.year - 1])
     pop = population(2000, seed=7)
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow([c.zh for c in cols])
         for i in range(n):
-            w.writerow(tabular.cells_of(pop[i % len(pop)], cols))
+            w.writerow(intake.cells_of(pop[i % len(pop)], cols))
 
 
 def rss_mb() -> tuple[float, float]:

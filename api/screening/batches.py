@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from engine import Profile, errors_of
 from engine.table import row_of
-from engine.tabular import ParsedRow
+from intake import ParsedRow
 
 from .store import PROFILES
 

@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine.tabular import DEFAULT_LIMITS, Limits, ParsedRow, TableError, open_table
+from intake import DEFAULT_LIMITS, Limits, ParsedRow, TableError, open_table
 
 from ..db import utcnow
 from .batches import parsed_batch

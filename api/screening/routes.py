@@ -25,7 +25,7 @@ from fastapi import (
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse
 
-from engine.tabular import FORMATS, MEDIA_TYPES, template_filename, template_years, write_template
+from intake import FORMATS, MEDIA_TYPES, template_filename, template_years, write_template
 
 from ..deps import AdminDep, EngineDep, PageDep, Principal, PrincipalDep, QueryLang, SessionDep, use_lang
 from ..routing import CheckedJSONRoute

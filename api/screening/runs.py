@@ -13,8 +13,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from engine import Engine
-from engine.tabular import TableError, check_xlsx_archive, detect_format
 from engine.vocabulary import pick
+from intake import TableError, check_xlsx_archive, detect_format
 
 from .. import audit
 from ..db import utcnow

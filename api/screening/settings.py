@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from engine.tabular import DEFAULT_LIMITS, Limits
+from intake import DEFAULT_LIMITS, Limits
 
 from ..config import REPO_ROOT
 

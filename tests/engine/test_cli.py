@@ -7,6 +7,7 @@ import json
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
+from api.cli import huiqi
 from engine.cli import app
 from tests.conftest import EXAMPLES
 
@@ -109,7 +110,7 @@ def test_screen_writes_one_line_per_input_line_and_goes_on_after_a_bad_one(tmp_p
     )
     out = tmp_path / "out.jsonl"
     result = runner.invoke(
-        app, ["screen", str(src), "--as-of", "2025-06-30", "--out", str(out), "--workers", "2"]
+        huiqi, ["screen", str(src), "--as-of", "2025-06-30", "--out", str(out), "--workers", "2"]
     )
     assert result.exit_code == 0, result.output
     lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]

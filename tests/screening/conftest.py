@@ -14,12 +14,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+import intake
 from api.config import Settings
 from api.db import migrate
 from api.main import create_app
 from api.screening.settings import ScreeningSettings
 from api.screening.work import drain
-from engine import tabular
 from tests.api.conftest import _actor, _postgres_database
 from tests.population import AS_OF, population
 
@@ -88,19 +88,19 @@ def profiles(n: int, seed: int = 11) -> list[dict]:
 
 def csv_bytes(rows: list[dict], encoding: str = "utf-8", extra: list[list[str]] | None = None) -> bytes:
     """A file as a bureau clerk would fill in the template: Chinese headers, one row per enterprise."""
-    cols = tabular.template_columns(YEARS)
+    cols = intake.template_columns(YEARS)
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow([c.zh for c in cols])
     for p in rows:
-        w.writerow(tabular.cells_of(p, cols))
+        w.writerow(intake.cells_of(p, cols))
     for line in extra or []:
         w.writerow(line + [""] * (len(cols) - len(line)))
     return out.getvalue().encode(encoding)
 
 
 def header_index(path: str) -> int:
-    return next(i for i, c in enumerate(tabular.template_columns(YEARS)) if c.path == path)
+    return next(i for i, c in enumerate(intake.template_columns(YEARS)) if c.path == path)
 
 
 def upload(b: Bureau, data: bytes, filename: str = "申报.csv", **form) -> dict:

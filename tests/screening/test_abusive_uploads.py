@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import intake
 from api.screening.models import ReviewDecision, ScreeningChunk, ScreeningRow, ScreeningRun
-from engine import tabular
 from tests.api.conftest import assert_problem
 from tests.screening.conftest import csv_bytes, profiles, run_done, upload
 
@@ -27,7 +27,7 @@ def test_a_header_of_thousands_of_junk_columns_keeps_fifty_and_every_list_stays_
     data = data.replace("备注1,".encode(), long_header.encode() + b",", 1)
     got = run_done(bureau, data)
     assert got["ignored_columns_total"] == 1000
-    assert len(got["ignored_columns"]) == tabular.IGNORED_KEPT
+    assert len(got["ignored_columns"]) == intake.IGNORED_KEPT
     assert got["ignored_columns"][0] == {"column": "B", "header": "备注0"}
     assert got["ignored_columns"][1]["header"] == long_header[:100] + "…"
     listed = bureau.client.get("/v1/screenings?limit=500", headers=bureau.reviewer.headers)
@@ -53,9 +53,9 @@ def test_five_hundred_thousand_junk_columns_are_refused_not_stored(bureau):
 def test_header_problems_are_named_twenty_at_a_time():
     header = "统一社会信用代码," + ",".join(f"{2000 + i}年度销售收入（元）" for i in range(300))
     try:
-        tabular.open_table(__import__("io").BytesIO(header.encode()), "a.csv")
-    except tabular.TableError as e:
-        assert len(e.errors) == tabular.PROBLEMS_SHOWN and "等 300 处" in e.zh and len(e.zh) < 3_000
+        intake.open_table(__import__("io").BytesIO(header.encode()), "a.csv")
+    except intake.TableError as e:
+        assert len(e.errors) == intake.PROBLEMS_SHOWN and "等 300 处" in e.zh and len(e.zh) < 3_000
     else:
         raise AssertionError("bad units must be refused")
 

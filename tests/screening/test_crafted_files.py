@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import pytest
 
-from engine import tabular
+import intake
 from tests.api.conftest import assert_problem
 from tests.screening.conftest import csv_bytes, profiles, run_done, upload
 
@@ -86,8 +86,8 @@ def header_row(cells: int) -> Iterable[str]:
     yield "</row>"
 
 
-def _read(data: bytes, limits: tabular.Limits = tabular.DEFAULT_LIMITS) -> list[tabular.ParsedRow]:
-    table = tabular.open_table(io.BytesIO(data), "a.xlsx", limits=limits)
+def _read(data: bytes, limits: intake.Limits = intake.DEFAULT_LIMITS) -> list[intake.ParsedRow]:
+    table = intake.open_table(io.BytesIO(data), "a.xlsx", limits=limits)
     try:
         return list(table.rows())
     finally:
@@ -123,46 +123,46 @@ def test_a_row_of_five_million_cells_is_refused_at_the_first_cell_past_the_limit
     data = xlsx(sheet(header_row(5_000_000)), sst(["统一社会信用代码"]))
     assert len(data) < 200_000
     peak, err = _peak_mb(lambda: _read(data))
-    assert isinstance(err, tabular.TableError) and err.code == "limit" and "1,024" in err.zh, err
+    assert isinstance(err, intake.TableError) and err.code == "limit" and "1,024" in err.zh, err
     assert peak < 60, f"{peak:.0f} MB"
 
 
 def test_cells_past_the_limit_are_refused_however_they_are_spread():
-    limits = tabular.Limits(max_cells=5_000)
+    limits = intake.Limits(max_cells=5_000)
     rows = (
         f'<row r="{n}"><c r="A{n}" t="s"><v>0</v></c><c r="B{n}"><v>1</v></c></row>' for n in range(1, 4000)
     )
-    with pytest.raises(tabular.TableError, match="单元格总数"):
+    with pytest.raises(intake.TableError, match="单元格总数"):
         _read(xlsx(sheet(rows), sst(["统一社会信用代码"])), limits)
     # a single cell far to the right makes a row as wide as its column
     wide = '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="XFD1"><v>1</v></c></row>'
-    with pytest.raises(tabular.TableError, match="列数"):
+    with pytest.raises(intake.TableError, match="列数"):
         _read(xlsx(sheet([wide]), sst(["统一社会信用代码"])))
     # a row number past Excel's last row
     far = '<row r="1"><c r="A1" t="s"><v>0</v></c></row><row r="99999999"><c r="A99999999"><v>1</v></c></row>'
-    with pytest.raises(tabular.TableError, match="行号"):
+    with pytest.raises(intake.TableError, match="行号"):
         _read(xlsx(sheet([far]), sst(["统一社会信用代码"])))
 
 
 def test_millions_of_shared_strings_are_counted_while_they_stream():
     # before: 5,000,000 shared strings took 44 s of CPU before a single row was read
-    limits = tabular.Limits(max_shared_strings=10_000)
+    limits = intake.Limits(max_shared_strings=10_000)
     data = xlsx(sheet(header_row(1)), sst(f"s{i}" for i in range(200_000)))
     peak, err = _peak_mb(lambda: _read(data, limits))
-    assert isinstance(err, tabular.TableError) and "共享字符串" in err.zh, err
+    assert isinstance(err, intake.TableError) and "共享字符串" in err.zh, err
     assert peak < 20, f"{peak:.0f} MB"
 
 
 def test_one_huge_shared_string_is_refused_by_its_expanded_size_before_it_is_read():
     # before: a 410 KB XLSX whose header was one 400 MB shared string made every list call 419 MB
-    limits = tabular.Limits(max_shared_strings_bytes=8 * 1024 * 1024)
+    limits = intake.Limits(max_shared_strings_bytes=8 * 1024 * 1024)
     data = xlsx(sheet(header_row(1)), sst(["统一社会信用代码", *("x" * 1_000_000 for _ in range(1))]))
     big = xlsx(sheet(header_row(1)), (piece for piece in ["<sst>", *(["x" * 1_000_000] * 20), "</sst>"]))
     assert len(big) < 100_000
-    peak, err = _peak_mb(lambda: tabular.check_xlsx_archive(io.BytesIO(big), limits))
-    assert isinstance(err, tabular.TableError) and "sharedStrings.xml" in err.zh and peak < 5, (err, peak)
+    peak, err = _peak_mb(lambda: intake.check_xlsx_archive(io.BytesIO(big), limits))
+    assert isinstance(err, intake.TableError) and "sharedStrings.xml" in err.zh and peak < 5, (err, peak)
     # a string longer than Excel allows in a cell (32,767 characters) is a crafted file
-    with pytest.raises(tabular.TableError, match="单元格的字符数"):
+    with pytest.raises(intake.TableError, match="单元格的字符数"):
         _read(data)
 
 
@@ -239,25 +239,25 @@ def test_a_jsonl_line_nested_five_thousand_deep_is_a_bad_row_and_the_rest_are_sc
 
 def test_a_projects_json_cell_nested_too_deeply_is_a_bad_cell():
     p = profiles(1)[0]
-    cols = tabular.template_columns()
-    cells = tabular.cells_of(p, cols)
+    cols = intake.template_columns()
+    cells = intake.cells_of(p, cols)
     cells[-1] = "[" * 5000
     data = csv_bytes([], extra=[[str(x) if x is not None else "" for x in cells]])
-    (row,) = list(tabular.open_table(io.BytesIO(data), "a.csv").rows())
+    (row,) = list(intake.open_table(io.BytesIO(data), "a.csv").rows())
     assert row.profile is None and "nested" in row.errors[0]["reason"]
 
 
 def test_a_jsonl_line_past_the_size_limit_is_skipped_not_held():
-    limits = tabular.Limits(max_line_bytes=10_000)
+    limits = intake.Limits(max_line_bytes=10_000)
     p = profiles(2, seed=72)
     data = (json.dumps(p[0]) + "\n" + "x" * 2_000_000 + "\n" + json.dumps(p[1]) + "\n").encode()
-    rows = list(tabular.open_table(io.BytesIO(data), "a.jsonl", limits=limits).rows())
+    rows = list(intake.open_table(io.BytesIO(data), "a.jsonl", limits=limits).rows())
     assert [r.number for r in rows] == [1, 2, 3]
     assert rows[0].profile and rows[2].profile and "10,000" in rows[1].errors[0]["reason"]
 
 
 def test_a_csv_record_past_the_size_limit_is_refused():
-    limits = tabular.Limits(max_line_bytes=100_000)
+    limits = intake.Limits(max_line_bytes=100_000)
     data = ("统一社会信用代码\n" + "," * 500_000 + "\n").encode()
-    with pytest.raises(tabular.TableError, match="一行的字符数"):
-        list(tabular.open_table(io.BytesIO(data), "a.csv", limits=limits).rows())
+    with pytest.raises(intake.TableError, match="一行的字符数"):
+        list(intake.open_table(io.BytesIO(data), "a.csv", limits=limits).rows())

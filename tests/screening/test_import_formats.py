@@ -9,14 +9,14 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from typer.testing import CliRunner
 
-from engine import tabular
-from engine.cli import app as cli
+import intake
+from api.cli import huiqi as cli
 from engine.profile import Profile
 from tests.screening.conftest import YEARS, csv_bytes, header_index, profiles
 
 
-def _read(data: bytes, name: str = "a.csv") -> list[tabular.ParsedRow]:
-    table = tabular.open_table(io.BytesIO(data), name)
+def _read(data: bytes, name: str = "a.csv") -> list[intake.ParsedRow]:
+    table = intake.open_table(io.BytesIO(data), name)
     return list(table.rows())
 
 
@@ -28,7 +28,7 @@ def test_csv_in_every_encoding_office_software_writes_reads_the_same_profiles(en
     for row, p in zip(rows, people, strict=True):
         assert row.errors == []
         assert Profile.model_validate(row.profile) == Profile.model_validate(p)
-    assert tabular.open_table(io.BytesIO(csv_bytes(people[:1], encoding)), "a.csv").encoding in (
+    assert intake.open_table(io.BytesIO(csv_bytes(people[:1], encoding)), "a.csv").encoding in (
         "utf-8",
         "utf-8-sig",
         "gb18030",
@@ -44,7 +44,7 @@ def test_gb18030_is_detected_and_chinese_names_survive():
 
 def test_every_bad_cell_is_reported_with_row_column_value_and_reason_and_good_rows_still_read():
     people = profiles(4)
-    bad = tabular.cells_of(people[1], tabular.template_columns(YEARS))
+    bad = intake.cells_of(people[1], intake.template_columns(YEARS))
     sales = header_index(f"fiscal_years[{YEARS[-1]}].sales_revenue")
     resident = header_index("resident_enterprise")
     bad[sales] = "十二万"
@@ -59,7 +59,7 @@ def test_every_bad_cell_is_reported_with_row_column_value_and_reason_and_good_ro
     assert set(by_field) == {"credit_code", "resident_enterprise", f"fiscal_years[{YEARS[-1]}].sales_revenue"}
     cell = by_field[f"fiscal_years[{YEARS[-1]}].sales_revenue"]
     assert cell["row"] == 3
-    assert cell["column"] == tabular.column_letter(sales)
+    assert cell["column"] == intake.column_letter(sales)
     assert cell["header"] == f"{YEARS[-1]}年度销售收入（万元）"
     assert cell["value"] == "十二万"
     assert "数值" in cell["reason"]
@@ -69,8 +69,8 @@ def test_every_bad_cell_is_reported_with_row_column_value_and_reason_and_good_ro
 
 def test_a_rule_across_cells_names_the_year_group():
     p = profiles(1)[0]
-    cols = tabular.template_columns(YEARS)
-    cells = tabular.cells_of(p, cols)
+    cols = intake.template_columns(YEARS)
+    cells = intake.cells_of(p, cols)
     cells[header_index(f"fiscal_years[{YEARS[0]}].employees")] = "10"
     cells[header_index(f"fiscal_years[{YEARS[0]}].tech_staff")] = "20"
     (row,) = _read(csv_bytes([], extra=[[str(x) for x in cells]]))
@@ -93,14 +93,14 @@ def test_a_code_the_spreadsheet_turned_into_a_number_is_refused_with_the_reason(
 
 def test_wrong_unit_in_a_header_is_refused_before_any_row():
     data = "统一社会信用代码,2024年度销售收入（元）\n".encode()
-    with pytest.raises(tabular.TableError) as e:
-        tabular.open_table(io.BytesIO(data), "a.csv")
+    with pytest.raises(intake.TableError) as e:
+        intake.open_table(io.BytesIO(data), "a.csv")
     assert e.value.code == "bad-headers" and "万元" in e.value.zh
 
 
 def test_a_file_without_a_credit_code_column_is_refused_clearly():
-    with pytest.raises(tabular.TableError) as e:
-        tabular.open_table(io.BytesIO("名称,备注\n甲,乙\n".encode()), "a.csv")
+    with pytest.raises(intake.TableError) as e:
+        intake.open_table(io.BytesIO("名称,备注\n甲,乙\n".encode()), "a.csv")
     assert "统一社会信用代码" in e.value.zh
 
 
@@ -109,7 +109,7 @@ def test_english_headers_and_unknown_columns():
     data = (
         f"credit_code,fiscal_years[{YEARS[-1]}].sales_revenue,备注\n{p['credit_code']},5000,随便写\n"
     ).encode()
-    table = tabular.open_table(io.BytesIO(data), "a.csv")
+    table = intake.open_table(io.BytesIO(data), "a.csv")
     assert table.layout.ignored == [{"column": "C", "header": "备注"}]
     (row,) = table.rows()
     assert row.profile["fiscal_years"][0]["sales_revenue"] == "5000"
@@ -119,12 +119,12 @@ def test_xlsx_with_numbers_dates_and_booleans_as_excel_keeps_them():
     import datetime as dt
 
     p = profiles(1)[0]
-    cols = tabular.template_columns(YEARS)
+    cols = intake.template_columns(YEARS)
     wb = Workbook()
     ws = wb.active
     ws.title = "企业画像"
     ws.append([c.zh for c in cols])
-    cells = tabular.cells_of(p, cols)
+    cells = intake.cells_of(p, cols)
     cells[header_index("registered_on")] = dt.datetime(2015, 3, 1)
     cells[header_index(f"fiscal_years[{YEARS[-1]}].employees")] = 120.0
     cells[header_index("resident_enterprise")] = True
@@ -154,12 +154,12 @@ def test_jsonl_lines_with_their_own_as_of_and_bad_lines():
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "jsonl"])
 def test_templates_carry_the_contract_labels_and_read_back(fmt):
     buf = io.BytesIO()
-    tabular.write_template(fmt, buf, "zh", YEARS)
+    intake.write_template(fmt, buf, "zh", YEARS)
     if fmt == "csv":
         header = buf.getvalue().decode("utf-8-sig").splitlines()[0].split(",")
         assert header[0] == "统一社会信用代码"
         assert f"{YEARS[-1]}年度销售收入（万元）" in header and "项目1编号" in header
-        assert tabular.open_table(io.BytesIO(buf.getvalue()), "t.csv").count_rows() == 0
+        assert intake.open_table(io.BytesIO(buf.getvalue()), "t.csv").count_rows() == 0
     elif fmt == "xlsx":
         wb = load_workbook(io.BytesIO(buf.getvalue()), read_only=True)
         assert wb.sheetnames == ["企业画像", "填写说明"]

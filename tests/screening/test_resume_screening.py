@@ -140,10 +140,10 @@ def _abandoned_import(bureau, rows: int, owner: str, lease_seconds: float, store
 
     from sqlalchemy import update
 
+    import intake
     from api.db import utcnow
     from api.screening import importer, runs
     from api.screening.batches import parsed_batch
-    from engine import tabular
 
     settings = bureau.app.state.screening_settings
     with bureau.app.state.sessionmaker() as db:
@@ -161,7 +161,7 @@ def _abandoned_import(bureau, rows: int, owner: str, lease_seconds: float, store
         )
     db = bureau.app.state.screening_db
     with open(run.upload_path, "rb") as fh:
-        table = tabular.open_table(fh, None, "csv")
+        table = intake.open_table(fh, None, "csv")
         parsed = list(table.rows())
     for n in range(stored_chunks):
         batch = parsed[n * settings.chunk_rows : (n + 1) * settings.chunk_rows]

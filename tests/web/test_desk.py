@@ -14,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from engine.tabular import cells_of, template_columns
+from intake import cells_of, template_columns
 from tests.population import AS_OF, profile
 
 from .conftest import PASSWORD, accessible, login, shot
