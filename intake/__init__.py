@@ -1,6 +1,6 @@
 """huiqi intake: profiles in bulk from CSV, XLSX, JSONL and Parquet, and the templates for them.
 
-One row per enterprise. The columns are the contract's fields (``shared/spec/profile.md``) under
+One row per enterprise. The columns are the contract's fields (docs/contract.md §2) under
 their Chinese labels (engine/vocabulary.py), money in 万元; fiscal years are column groups
 ("2024年度销售收入（万元）"), projects are numbered column groups ("项目1编号", "项目1类别", …) and, for
 more of them, an optional JSON column ("项目（JSON）"). English headers are the contract's paths
