@@ -19,7 +19,7 @@ checks refuse. The engine knows nothing of this package.
 from __future__ import annotations
 
 from .batch import Batch, profiles_table
-from .batches import INPUT_FORMATS, count_rows, read_batches
+from .batches import INPUT_FORMATS, count_rows, lines_batch, read_batches
 from .columns import (
     PROJECTS_JSON,
     SHEET_NAME,
@@ -65,6 +65,7 @@ __all__ = [
     "count_rows",
     "detect_format",
     "layout_of",
+    "lines_batch",
     "open_table",
     "parse_json_line",
     "profiles_table",

@@ -20,6 +20,7 @@ import polars as pl
 from . import jsonl, parquet, sheet
 from .batch import TABLE_SCHEMA, Batch, gather, split
 from .errors import TableError
+from .layout import Layout
 from .limits import DEFAULT_LIMITS, Limits
 from .rows import parse_json_line
 from .table import Table, detect_format
@@ -37,11 +38,13 @@ def read_batches(
     limits: Limits = DEFAULT_LIMITS,
     start_after: int = 0,
     keep_raw: bool = False,
+    on_layout: Callable[[Layout], None] | None = None,
 ) -> Iterator[Batch]:
     """The file's rows in batches of at most ``batch_rows``, rows up to ``start_after`` skipped
     (resuming an import). A file that cannot be read as a whole raises ``TableError``: before the
     first batch when its format, encoding or header is at fault, at the batch where it passes a
-    limit. ``keep_raw``: each spreadsheet row's cells as given, by header (``Batch.raw``)."""
+    limit. ``keep_raw``: each spreadsheet row's cells as given, by header (``Batch.raw``).
+    ``on_layout``: told a spreadsheet's columns (and the headers it ignores) once its header is read."""
     if isinstance(source, Path):
         with source.open("rb") as fh:
             yield from read_batches(
@@ -53,6 +56,7 @@ def read_batches(
                 limits=limits,
                 start_after=start_after,
                 keep_raw=keep_raw,
+                on_layout=on_layout,
             )
         return
     fh = source
@@ -67,11 +71,13 @@ def read_batches(
     if fmt == "jsonl":
         yield from _jsonl(fh, lang, batch_rows, limits, start_after, count)
     elif fmt == "parquet":
-        yield from parquet.batches(fh, lang, batch_rows, limits, start_after, keep_raw, count)
+        yield from parquet.batches(fh, lang, batch_rows, limits, start_after, keep_raw, count, on_layout)
     else:
         table = Table(fh, fmt, lang, limits)
         try:
             assert table.layout is not None
+            if on_layout is not None:
+                on_layout(table.layout)
             cells = (
                 sheet.csv_cells(table, batch_rows, start_after, count)
                 if fmt == "csv"
@@ -105,33 +111,38 @@ def _jsonl(
     for every in jsonl.line_batches(fh, limits.max_line_bytes, size):
         count(len(every))
         lines = [(n, line) for n, line in every if n > start_after]
-        if not lines:
-            continue
-        # only lines that look like one object go to the JSON reader (pyarrow 26 crashes on a block
-        # that starts with ``null``); the others are read one by one
-        readable: list[tuple[int, bytes]] = []
-        slow = []
-        for n, line in lines:
-            if line is not None and jsonl.object_like(line):
-                readable.append((n, line))
-            else:
-                slow.append(parse_json_line(n, line, lang, limits))
-        texts: list[bytes] = [line for _, line in readable]  # type: ignore[misc]
-        block = jsonl.Lines(texts)
-        table, refused = jsonl.parse_lines(block)
-        slow += [parse_json_line(readable[i][0], texts[i], lang, limits) for i in refused]
-        accepted = pl.DataFrame(schema=TABLE_SCHEMA)
-        if table is not None:
-            if refused:
-                kept = pl.Series(sorted(set(range(len(texts))) - set(refused)), dtype=pl.UInt32)
-                rows = [readable[i][0] for i in kept]
-            else:
-                kept, rows = None, [n for n, _ in readable]
-            accepted, others = split(jsonl.stage(table, block, kept, rows))
-            for i in others:
-                j = i if kept is None else kept[i]
-                slow.append(parse_json_line(readable[j][0], texts[j], lang, limits))
-        yield gather(accepted, slow, lang)
+        if lines:
+            yield lines_batch(lines, lang, limits)
+
+
+def lines_batch(lines: list[tuple[int, bytes | None]], lang: str = "zh", limits: Limits = DEFAULT_LIMITS) -> Batch:
+    """JSON lines, each numbered as the user knows it (a line of a file, a stored profile), as one
+    batch: a line is a profile or ``{"as_of", "profile"}``; ``None`` is a line too long to read."""
+    # only lines that look like one object go to the JSON reader (pyarrow 26 crashes on a block
+    # that starts with ``null``); the others are read one by one
+    readable: list[tuple[int, bytes]] = []
+    slow = []
+    for n, line in lines:
+        if line is not None and jsonl.object_like(line):
+            readable.append((n, line))
+        else:
+            slow.append(parse_json_line(n, line, lang, limits))
+    texts: list[bytes] = [line for _, line in readable]
+    block = jsonl.Lines(texts)
+    table, refused = jsonl.parse_lines(block)
+    slow += [parse_json_line(readable[i][0], texts[i], lang, limits) for i in refused]
+    accepted = pl.DataFrame(schema=TABLE_SCHEMA)
+    if table is not None:
+        if refused:
+            kept = pl.Series(sorted(set(range(len(texts))) - set(refused)), dtype=pl.UInt32)
+            rows = [readable[i][0] for i in kept]
+        else:
+            kept, rows = None, [n for n, _ in readable]
+        accepted, others = split(jsonl.stage(table, block, kept, rows))
+        for i in others:
+            j = i if kept is None else kept[i]
+            slow.append(parse_json_line(readable[j][0], texts[j], lang, limits))
+    return gather(accepted, slow, lang)
 
 
 def count_rows(source: IO[bytes], filename: str | None = None, fmt: str | None = None, limits: Limits = DEFAULT_LIMITS) -> int:

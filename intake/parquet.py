@@ -22,7 +22,7 @@ from engine.table import ENTERPRISE_COLUMNS, SCHEMA, profile_of
 from . import fast, sheet
 from .batch import Batch, gather, split
 from .errors import TableError
-from .layout import layout_of
+from .layout import Layout, layout_of
 from .limits import Limits
 from .rows import parse_json_line
 
@@ -59,6 +59,7 @@ def batches(
     start_after: int,
     keep_raw: bool,
     count: Callable[[int], None],
+    on_layout: Callable[[Layout], None] | None = None,
 ) -> Iterator[Batch]:
     pf = _open(fh)
     names = pf.schema_arrow.names
@@ -72,6 +73,8 @@ def batches(
         yield from _profile_table(pf, lang, size, start_after, count)
     else:
         layout = layout_of(names, limits)
+        if on_layout is not None:
+            on_layout(layout)
         yield from sheet.settle(layout, _template_cells(pf, layout, size, start_after, count), lang, keep_raw)
 
 

@@ -392,8 +392,7 @@ def _arrow_csv(table: Table, size: int) -> Iterator[Cells]:
     except (pa.ArrowException, ValueError):
         raise _Fallback from None
     number = 1
-    pending: list[pa.RecordBatch] = []
-    rows = 0
+    buffer: pa.Table | None = None
     limit = table.limits.max_line_bytes
     while True:
         try:
@@ -402,17 +401,18 @@ def _arrow_csv(table: Table, size: int) -> Iterator[Cells]:
             break
         except (pa.ArrowException, ValueError):
             raise _Fallback from None
-        pending.append(rb)
-        rows += rb.num_rows
-        if rows >= size:
-            number = yield from _emit(layout, pending, number, limit)
-            pending, rows = [], 0
-    if pending:
-        yield from _emit(layout, pending, number, limit)
+        read = pa.Table.from_batches([rb])
+        buffer = read if buffer is None else pa.concat_tables([buffer, read])
+        # pyarrow's batches are blocks of bytes; the caller's are rows (a screening chunk, say)
+        while buffer.num_rows >= size:
+            number = yield from _emit(layout, buffer.slice(0, size), number, limit)
+            buffer = buffer.slice(size)
+    if buffer is not None and buffer.num_rows:
+        yield from _emit(layout, buffer, number, limit)
 
 
-def _emit(layout: Layout, pending: list[pa.RecordBatch], number: int, limit: int) -> Iterator[Cells]:
-    frame = pl.from_arrow(pa.Table.from_batches(pending))
+def _emit(layout: Layout, records: pa.Table, number: int, limit: int) -> Iterator[Cells]:
+    frame = pl.from_arrow(records)
     assert isinstance(frame, pl.DataFrame)
     # a record's text is at most twice its cells' (quotes doubled) and three characters a cell: a
     # record that might pass the limit is left to the csv module, which measures it exactly
