@@ -11,11 +11,10 @@ import datetime as dt
 from typing import Any
 
 import polars as pl
-from pydantic import ValidationError
 
-from engine import Profile, errors_of
+from engine import Profile
 from engine.table import row_of
-from intake import ParsedRow
+from intake import Batch
 
 from .store import PROFILES
 
@@ -50,87 +49,51 @@ def _held(p: Profile, number: int, as_of: dt.date | None) -> dict[str, Any] | No
     return row
 
 
-def parsed_batch(run_id: str, parsed: list[ParsedRow]) -> tuple[list[dict[str, Any]], pl.DataFrame | None]:
-    """Rows read from an uploaded file."""
-    records, table = [], []
-    for r in parsed:
-        code = (r.credit_code or None) and r.credit_code[:64]
-        name = (r.name or None) and r.name[:200]
-        as_of = dt.date.fromisoformat(r.as_of) if r.as_of else None
-        if r.profile is None:
-            records.append(
-                _record(
-                    run_id,
-                    r.number,
-                    False,
-                    credit_code=code,
-                    name=name,
-                    region_code=r.region_code,
-                    as_of=as_of,
-                    raw=r.raw,
-                    errors=r.errors or None,
-                )
-            )
-            continue
-        held = _held(Profile.model_validate(r.profile), r.number, as_of)
-        if held is not None:
-            table.append(held)
-        records.append(
-            _record(
-                run_id,
-                r.number,
-                True,
-                credit_code=code,
-                name=name,
-                region_code=r.region_code,
-                as_of=as_of,
-                profile=None if held is not None else r.profile,
-            )
-        )
-    return records, _table(table)
-
-
-def profile_batch(
-    run_id: str, profiles: list[tuple[int, dict[str, Any]]]
-) -> tuple[list[dict[str, Any]], pl.DataFrame | None]:
-    """Stored profiles (proactive matching): valid when stored, checked again all the same."""
-    records, table = [], []
-    for number, doc in profiles:
-        try:
-            p = Profile.model_validate(doc)
-        except ValidationError as e:
-            records.append(
-                _record(
-                    run_id,
-                    number,
-                    False,
-                    credit_code=str(doc.get("credit_code") or "")[:64] or None,
-                    errors=[
-                        {
-                            "row": number,
-                            "column": None,
-                            "header": None,
-                            "field": x["field"],
-                            "value": x["value"],
-                            "reason": x["message"],
-                        }
-                        for x in errors_of(e, "zh")
-                    ][:20],
-                )
-            )
-            continue
-        held = _held(p, number, None)
-        if held is not None:
-            table.append(held)
+def read_batch(run_id: str, batch: Batch) -> tuple[list[dict[str, Any]], pl.DataFrame | None]:
+    """A batch read by ``intake.read_batches``: the fast path's table as it is, the profiles only
+    pydantic accepted into the table where it holds them exactly (their JSON on the row where it
+    does not), the refused rows with their cells and errors. Records in row order."""
+    fast = batch.table
+    records = [
+        _record(run_id, r["row_no"], True, **{k: r[k] for k in ("credit_code", "name", "region_code", "as_of")})
+        for r in fast.select(
+            pl.col("row").alias("row_no"),
+            pl.col("credit_code").str.slice(0, 64),
+            pl.col("name").str.slice(0, 200),
+            "region_code",
+            "as_of",
+        ).iter_rows(named=True)
+    ]
+    held = []
+    for number, p, as_of in batch.profiles:
+        row = _held(p, number, as_of)
+        if row is not None:
+            held.append(row)
         records.append(
             _record(
                 run_id,
                 number,
                 True,
-                credit_code=p.credit_code,
+                credit_code=p.credit_code[:64],
                 name=p.name,
                 region_code=p.region_code,
-                profile=None if held is not None else doc,
+                as_of=as_of,
+                profile=None if row is not None else p.model_dump(mode="json"),
             )
         )
-    return records, _table(table)
+    for e in batch.errors:
+        records.append(
+            _record(
+                run_id,
+                e["row"],
+                False,
+                credit_code=(e["credit_code"] or None) and e["credit_code"][:64],
+                name=(e["name"] or None) and e["name"][:200],
+                region_code=e["region_code"],
+                raw=e["raw"],
+                errors=e["errors"] or None,
+            )
+        )
+    records.sort(key=lambda r: r["row_no"])
+    table = pl.concat([fast, pl.DataFrame(held, schema=PROFILES)]).sort("row") if held else fast
+    return records, table if table.height else None

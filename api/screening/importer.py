@@ -3,7 +3,7 @@
 Each chunk of rows is stored with its ``screening_chunks`` entry (the chunk's profile table as one
 Parquet document, ``store.py``) and the run's counters in one transaction, so rows and chunks always
 agree; an import interrupted by a crash resumes after the
-last stored chunk (``Table.rows(start_after=…)``), and the primary key (run, row) refuses a row
+last stored chunk (``read_batches(start_after=…)``), and the primary key (run, row) refuses a row
 stored twice. Workers may start on the first chunks while the rest is still being read.
 """
 
@@ -14,7 +14,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +24,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from intake import DEFAULT_LIMITS, Limits, ParsedRow, TableError, open_table
+from intake import DEFAULT_LIMITS, Layout, Limits, TableError, read_batches
 
 from ..db import utcnow
-from .batches import parsed_batch
+from .batches import read_batch
 from .bulk import insert_many
 from .models import ScreeningChunk, ScreeningRow, ScreeningRun
 from .store import to_parquet
@@ -47,17 +47,6 @@ def importer_id() -> str:
     """Who is importing: host and process, so that a restarted service on the same host can tell at
     once that the importer is gone (``dead_importer``) instead of waiting for its lease."""
     return f"{HOST}:{os.getpid()}"
-
-
-def _chunks(rows: Iterator[ParsedRow], size: int) -> Iterator[list[ParsedRow]]:
-    batch: list[ParsedRow] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def store_batch(
@@ -189,17 +178,25 @@ def import_upload(
         )
         return
     start_after, chunk_no = resume_point(db, run_id)
+
+    def note_ignored(layout: Layout) -> None:
+        if start_after == 0:
+            _note_ignored(db, run_id, layout.ignored, layout.ignored_total)
+
     try:
-        with open(path, "rb") as fh:
-            table = open_table(fh, None, fmt, lang, limits)
-            try:
-                if table.layout is not None and start_after == 0:
-                    _note_ignored(db, run_id, table.layout.ignored, table.layout.ignored_total)
-                for batch in _chunks(table.rows(start_after=start_after), size):
-                    store_batch(db, run_id, chunk_no, *parsed_batch(run_id, batch), lease)
-                    chunk_no += 1
-            finally:
-                table.close()
+        batches = read_batches(
+            Path(path),
+            fmt,
+            lang=lang,
+            batch_rows=size,
+            limits=limits,
+            start_after=start_after,
+            on_layout=note_ignored,
+        )
+        for batch in batches:
+            if batch.rows:
+                store_batch(db, run_id, chunk_no, *read_batch(run_id, batch), lease)
+                chunk_no += 1
     except TableError as e:
         end_import(db, run_id, {"zh": e.zh, "en": e.en, "errors": e.errors})
         return

@@ -7,12 +7,14 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import Engine as DbEngine
-from sqlalchemy import and_, func, select
+from sqlalchemy import Text, and_, cast, func, select
 from sqlalchemy.orm import Session
+
+from intake import DEFAULT_LIMITS, lines_batch
 
 from ..errors import NotFound
 from ..models import ProfileVersion
-from .batches import profile_batch
+from .batches import read_batch
 from .importer import end_import, store_batch
 from .models import ScreeningRow, ScreeningRun
 from .regions import region_name
@@ -39,8 +41,9 @@ def import_profiles(db_engine: DbEngine, run_id: str) -> None:
     try:
         while True:
             with Session(db_engine) as s:
+                # the stored JSON as text, straight to the intake's JSON reader and its fast path
                 page = s.execute(
-                    select(ProfileVersion.credit_code, ProfileVersion.name, ProfileVersion.profile)
+                    select(ProfileVersion.credit_code, cast(ProfileVersion.profile, Text))
                     .join(
                         latest,
                         and_(
@@ -54,7 +57,8 @@ def import_profiles(db_engine: DbEngine, run_id: str) -> None:
                 ).all()
             if not page:
                 break
-            rows, table = profile_batch(run_id, [(number + i + 1, p) for i, (_c, _n, p) in enumerate(page)])
+            lines = [(number + i + 1, text.encode()) for i, (_c, text) in enumerate(page)]
+            rows, table = read_batch(run_id, lines_batch(lines, "zh", DEFAULT_LIMITS))
             number += len(page)
             store_batch(db_engine, run_id, chunk_no, rows, table)
             chunk_no += 1

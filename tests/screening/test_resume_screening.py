@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -143,7 +144,7 @@ def _abandoned_import(bureau, rows: int, owner: str, lease_seconds: float, store
     import intake
     from api.db import utcnow
     from api.screening import importer, runs
-    from api.screening.batches import parsed_batch
+    from api.screening.batches import read_batch
 
     settings = bureau.app.state.screening_settings
     with bureau.app.state.sessionmaker() as db:
@@ -160,12 +161,9 @@ def _abandoned_import(bureau, rows: int, owner: str, lease_seconds: float, store
             None,
         )
     db = bureau.app.state.screening_db
-    with open(run.upload_path, "rb") as fh:
-        table = intake.open_table(fh, None, "csv")
-        parsed = list(table.rows())
-    for n in range(stored_chunks):
-        batch = parsed[n * settings.chunk_rows : (n + 1) * settings.chunk_rows]
-        importer.store_batch(db, run.id, n, *parsed_batch(run.id, batch))
+    batches = intake.read_batches(Path(run.upload_path), "csv", batch_rows=settings.chunk_rows)
+    for n, batch in zip(range(stored_chunks), batches, strict=False):
+        importer.store_batch(db, run.id, n, *read_batch(run.id, batch))
     with Session(db) as s, s.begin():
         s.execute(
             update(ScreeningRun)
