@@ -24,10 +24,6 @@ OUTSIDE = re.compile(rb"\.\./shared\b|/work/shared\b|\bshared/(?:spec|notes|seed
 # the files of that folder, by their bare names
 OUTSIDE_NAMES = ("profile.md", "measures.md", "durable-rules.md", "performance.md", "style.md")
 
-# README.md is being rewritten by the lead (issue 14): exempt until then, and held by a strict xfail
-# below, so that the exemption cannot outlive the pointers
-EXEMPT = {"README.md"}
-
 # what a checkout holds that is not the project's (the fallback walk when there is no git)
 NOT_PROJECT = {
     ".git",
@@ -91,21 +87,12 @@ def _offenders(files: list[str]) -> dict[str, list[str]]:
 
 
 def test_no_tracked_file_points_outside_the_checkout():
-    files = [f for f in tracked_files() if f not in EXEMPT and f != HERE]
+    files = [f for f in tracked_files() if f != HERE]
     assert len(files) > 100, "the listing of the project's files came back nearly empty"
     offenders = _offenders(files)
     assert not offenders, "pointers outside the checkout (restate what is needed in docs/):\n" + "\n".join(
         f"{name}: {line}" for name, lines in offenders.items() for line in lines
     )
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="README.md still points at the folder beside the repository; it is being rewritten "
-    "(issue 14). Once it no longer does, remove this mark and README.md from EXEMPT.",
-)
-def test_the_readme_points_nowhere_outside_the_checkout():
-    assert not _offenders(["README.md"])
 
 
 @pytest.mark.parametrize(
