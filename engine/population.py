@@ -29,7 +29,7 @@ from typing import Any
 import polars as pl
 
 from .columnar import _SCHEMA, STATUS_OF_CHAR, ColumnarEvaluator, flags_of
-from .compile import CompiledMeasure
+from .compile import CompiledMeasure, CompiledPack
 from .evaluate import Engine
 from .verdict import BenefitVerdict, Evaluation, Subject, Verdict
 
@@ -47,9 +47,21 @@ class Population:
         self.overrides = overrides or None
         self._evaluators: dict[tuple, ColumnarEvaluator] = {}
         self._flags: dict = {}
+        self._packs: dict[dt.date, tuple[Any, CompiledPack]] = {}
+
+    def compiled(self, day: dt.date) -> CompiledPack:
+        """The pack compiled for a day under this population's overrides, looked up once per day:
+        with overrides the engine writes the pack's key down on every call, and a chunk asks for
+        it once per distinct verdict (a reloaded pack is noticed by identity)."""
+        hit = self._packs.get(day)
+        if hit is None or hit[0] is not self.engine.pack:
+            if len(self._packs) > 4096:
+                self._packs.clear()
+            hit = self._packs[day] = (self.engine.pack, self.engine.compiled(day, self.overrides))
+        return hit[1]
 
     def evaluator(self, as_of: dt.date) -> ColumnarEvaluator:
-        cp = self.engine.compiled(as_of, self.overrides)
+        cp = self.compiled(as_of)
         key = (id(cp), as_of)
         hit = self._evaluators.get(key)
         if hit is None or hit.cp is not cp:
@@ -85,7 +97,7 @@ class Population:
 
     def flags(self, measure_id: str, statuses: str, as_of: dt.date) -> tuple[frozenset[str], frozenset[str]]:
         """The decisive and moot nodes of a verdict row."""
-        cm: CompiledMeasure = self.engine.compiled(as_of, self.overrides).measures[measure_id]
+        cm: CompiledMeasure = self.compiled(as_of).measures[measure_id]
         return flags_of(cm, statuses, self._flags)
 
     def failed(self, verdicts: pl.DataFrame, as_of: dt.date, days: pl.DataFrame | None = None) -> pl.Series:
@@ -105,7 +117,7 @@ class Population:
         return out["_failed"].fill_null([]).alias("failed")
 
     def _failed(self, measure_id: str, statuses: str, day: dt.date) -> list[str]:
-        cm: CompiledMeasure = self.engine.compiled(day, self.overrides).measures[measure_id]
+        cm: CompiledMeasure = self.compiled(day).measures[measure_id]
         key = ("failed", cm, statuses)
         hit = self._flags.get(key)
         if hit is None:
@@ -125,7 +137,7 @@ class Population:
         """The criteria and groups of a stored verdict row, as the default answer lists them:
         ``id``, ``kind``, ``status`` and the ``decisive``/``moot`` flags (no figures: a verdict row
         keeps none). Empty when the statuses do not fit the measure's tree."""
-        cm: CompiledMeasure = self.engine.compiled(as_of, self.overrides).measures[measure_id]
+        cm: CompiledMeasure = self.compiled(as_of).measures[measure_id]
         if not statuses or len(statuses) != len(cm.tree):
             return []
         decisive, moot = flags_of(cm, statuses, self._flags)
@@ -181,7 +193,7 @@ class Population:
 
     def _reasons(self, r: dict[str, Any], lang: str) -> str:
         day = r["_day"]
-        cp = self.engine.compiled(day, self.overrides)
+        cp = self.compiled(day)
         cm = cp.measures.get(r["measure_id"])
         if cm is None:
             return ""
