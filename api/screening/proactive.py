@@ -7,8 +7,8 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import Engine as DbEngine
-from sqlalchemy import Text, and_, cast, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import LargeBinary, Text, cast, select
+from sqlalchemy.orm import Session, aliased
 
 from intake import DEFAULT_LIMITS, lines_batch
 
@@ -30,34 +30,33 @@ def import_profiles(db_engine: DbEngine, run_id: str) -> None:
         run = s.get(ScreeningRun, run_id)
         assert run is not None
         size = run.chunk_size
-    latest = (
-        select(ProfileVersion.credit_code, func.max(ProfileVersion.version).label("v"))
-        .group_by(ProfileVersion.credit_code)
-        .subquery()
+    newer = aliased(ProfileVersion)
+    # the latest version: none newer of the same enterprise (an index range scan per page on the
+    # unique (credit_code, version), where a GROUP BY over every version ran again for each page)
+    latest = ~(
+        select(newer.id)
+        .where(newer.credit_code == ProfileVersion.credit_code, newer.version > ProfileVersion.version)
+        .exists()
     )
+    # the stored JSON as it is, straight to the intake's JSON reader and its fast path: SQLite
+    # hands the bytes over as they are stored; PostgreSQL writes its JSON out as text
+    raw = db_engine.dialect.name == "sqlite"
+    document = cast(ProfileVersion.profile, LargeBinary if raw else Text)
     after = ""
     chunk_no = 0
     number = 0
     try:
         while True:
             with Session(db_engine) as s:
-                # the stored JSON as text, straight to the intake's JSON reader and its fast path
                 page = s.execute(
-                    select(ProfileVersion.credit_code, cast(ProfileVersion.profile, Text))
-                    .join(
-                        latest,
-                        and_(
-                            ProfileVersion.credit_code == latest.c.credit_code,
-                            ProfileVersion.version == latest.c.v,
-                        ),
-                    )
-                    .where(ProfileVersion.credit_code > after)
+                    select(ProfileVersion.credit_code, document)
+                    .where(ProfileVersion.credit_code > after, latest)
                     .order_by(ProfileVersion.credit_code)
                     .limit(size)
                 ).all()
             if not page:
                 break
-            lines = [(number + i + 1, text.encode()) for i, (_c, text) in enumerate(page)]
+            lines = [(number + i, text if raw else text.encode()) for i, (_c, text) in enumerate(page, 1)]
             rows, table = read_batch(run_id, lines_batch(lines, "zh", DEFAULT_LIMITS))
             number += len(page)
             store_batch(db_engine, run_id, chunk_no, rows, table)
