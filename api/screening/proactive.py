@@ -22,6 +22,10 @@ from .store import results_frame, rows_frame
 from .wording import engine_of, subject_kind, with_reasons
 from .work import Evaluators
 
+# chunks of profiles read by one query and one call of the JSON reader: each has a fixed cost
+# (20,000 lines in 0.25 s, 5,000 in 0.1 s)
+PAGE_CHUNKS = 4
+
 
 def import_profiles(db_engine: DbEngine, run_id: str) -> None:
     """The latest profile version of every stored enterprise becomes a row of a proactive run
@@ -52,15 +56,20 @@ def import_profiles(db_engine: DbEngine, run_id: str) -> None:
                     select(ProfileVersion.credit_code, document)
                     .where(ProfileVersion.credit_code > after, latest)
                     .order_by(ProfileVersion.credit_code)
-                    .limit(size)
+                    .limit(size * PAGE_CHUNKS)
                 ).all()
             if not page:
                 break
             lines = [(number + i, text if raw else text.encode()) for i, (_c, text) in enumerate(page, 1)]
             rows, table = read_batch(run_id, lines_batch(lines, "zh", DEFAULT_LIMITS))
+            for k in range(0, len(rows), size):
+                part = rows[k : k + size]
+                held = None
+                if table is not None:
+                    held = table.filter(pl.col("row").is_between(part[0]["row_no"], part[-1]["row_no"]))
+                store_batch(db_engine, run_id, chunk_no, part, held if held is not None and held.height else None)
+                chunk_no += 1
             number += len(page)
-            store_batch(db_engine, run_id, chunk_no, rows, table)
-            chunk_no += 1
             after = page[-1][0]
     except Exception as e:
         end_import(

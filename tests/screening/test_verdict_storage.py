@@ -85,3 +85,54 @@ def test_a_row_opened_is_explained_in_full_from_its_stored_profile(bureau):
             assert r["detail"]["explanation"] == w["explanation"]
         row_en = bureau.client.get(f"/v1/screenings/{run['id']}/rows/{n}?lang=en", headers=h).json()
         assert row_en["results"][0]["detail"]["explanation"] != row["results"][0]["detail"]["explanation"]
+
+
+def test_proactive_matching_screens_every_latest_stored_profile_in_chunks(bureau):
+    """Stored profiles are read a page of several chunks at a time (api/screening/proactive.py):
+    every enterprise's latest version becomes one row, each chunk keeps its own rows, and the
+    verdicts are the engine's, a profile the table cannot hold included."""
+    from api.screening.models import ScreeningChunk
+
+    docs = profiles(130, seed=93)  # 25 rows a chunk, 100 a page: two pages, six chunks
+    docs[7] = {**docs[7], "innovation_score": "71.1234567"}  # seven places: kept as JSON on its row
+    c, admin = bureau.client, bureau.admin.headers
+    for d in docs:
+        assert c.put(f"/v1/enterprises/{d['credit_code']}/profile", json=d, headers=admin).status_code == 201
+    docs[3] = {**docs[3], "name": "更名后的企业"}  # a second version: the latest is screened
+    assert c.put(f"/v1/enterprises/{docs[3]['credit_code']}/profile", json=docs[3], headers=admin).status_code == 201
+    measures = ["rd-super-deduction", "tsme-evaluation"]
+    h = bureau.reviewer.headers
+    r = c.post("/v1/screenings/proactive", json={"measures": measures, "as_of": AS_OF.isoformat()}, headers=h)
+    assert r.status_code == 202, r.text
+    bureau.drain()
+    run_id = r.json()["id"]
+    with Session(bureau.app.state.db_engine) as s:
+        chunks = s.execute(
+            select(ScreeningChunk.first_row, ScreeningChunk.last_row, ScreeningChunk.rows, ScreeningChunk.status)
+            .where(ScreeningChunk.run_id == run_id)
+            .order_by(ScreeningChunk.chunk_no)
+        ).all()
+        rows = dict(
+            s.execute(
+                select(ScreeningRow.row_no, ScreeningRow.credit_code).where(ScreeningRow.run_id == run_id)
+            ).all()
+        )
+    assert [tuple(x) for x in chunks] == [
+        (1, 25, 25, "done"), (26, 50, 25, "done"), (51, 75, 25, "done"),
+        (76, 100, 25, "done"), (101, 125, 25, "done"), (126, 130, 5, "done"),
+    ]
+    by_code = {d["credit_code"]: d for d in docs}
+    assert sorted(rows.values()) == sorted(by_code) and sorted(rows) == list(range(1, 131))
+    items = c.get(f"/v1/screenings/{run_id}/results", params={"limit": 500}, headers=h).json()["items"]
+    got = {(i["row"], i["measure_id"], i["subject"]["id"]): i for i in items}
+    expected = 0
+    for n, code in rows.items():
+        ev = RULES.evaluate(Profile.model_validate(by_code[code]), AS_OF, measures)
+        for v in ev.verdicts:
+            expected += 1
+            item = got[(n, v.measure_id, v.subject.id)]
+            assert item["outcome"] == v.outcome and item["reasons"] == RULES.reasons(v), (code, v.measure_id)
+    assert len(items) == expected
+    renamed = next(n for n, code in rows.items() if code == docs[3]["credit_code"])
+    row = c.get(f"/v1/screenings/{run_id}/rows/{renamed}", headers=h).json()
+    assert row["name"] == "更名后的企业"
