@@ -11,7 +11,7 @@ A chunk stores two documents (``models.ScreeningChunk``):
   ones). No words: they are rendered when a page, report or export asks (``wording.py``).
 
 Zstandard-compressed Parquet holds a verdict in a few bytes (a run of 100,000 applications and 14
-measures stores its verdicts in ~4 MB: ~40 bytes per screened row).
+measures stores its verdicts in ~6 MB: ~62 bytes per screened row).
 
 The verdicts of a run are read as one Polars frame, kept per process while the run does not change
 (``results_frame``): filters, pages, reports and exports are queries on it.
