@@ -920,7 +920,9 @@ class ColumnarEvaluator:
                 )
                 if cap is not None:
                     product = pl.min_horizontal(product, pl.lit(Decimal(cap), dtype=pl.Decimal(38, 12)))
-                return tier, product.cast(pl.Utf8)
+                # written as a person writes it: 400.56, not the product's twelve places
+                # (the product always has a point: zeros after it go, and the point if nothing is left)
+                return tier, product.cast(pl.Utf8).str.replace(r"\.?0+$", "")
             if b.kind not in ("interest_subsidy", "status") and value is not None:
                 amount = pl.lit(format(min(Decimal(value), Decimal(cap)) if cap is not None else value, "f"))
         return tier, amount

@@ -52,6 +52,8 @@ def _columnar(profiles: list[Profile], as_of: dt.date) -> dict[int, list[tuple]]
     for r in table.iter_rows(named=True):
         cm = cp.measures[r["measure_id"]]
         amount = Decimal(r["benefit_amount"]) if r["benefit_amount"] is not None else None
+        # the amount is written without trailing zeros (400.56, not 400.560000000000)
+        assert amount is None or r["benefit_amount"] == format(amount.normalize(), "f"), r["benefit_amount"]
         out.setdefault(r["row"], []).append(
             (
                 r["measure_id"],
