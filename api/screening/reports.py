@@ -14,7 +14,7 @@ from engine.vocabulary import OUTCOMES, pick
 
 from .models import ReviewDecision, ScreeningRun
 from .regions import region_name
-from .store import results_frame, rows_frame
+from .store import collect, results_frame, rows_frame
 from .wording import criterion_labels, engine_of, measure_title, pack_order
 from .work import Evaluators
 
@@ -25,12 +25,12 @@ def benefit_sums(frame: pl.DataFrame, measure: str | None = None) -> dict[str, d
     sums: dict[str, dict[str, Decimal]] = defaultdict(
         lambda: {"eligible": Decimal(0), "needs_review": Decimal(0)}
     )
-    f = frame.filter(
+    f = frame.lazy().filter(
         pl.col("outcome").is_in(["eligible", "needs_review"]) & pl.col("benefit_amount").is_not_null()
     )
     if measure:
         f = f.filter(pl.col("measure_id") == measure)
-    counted = f.group_by("measure_id", "outcome", "benefit_amount").len()
+    counted = collect(f.group_by("measure_id", "outcome", "benefit_amount").len())
     for mid, outcome, amount, n in counted.iter_rows():
         sums[mid][outcome] += Decimal(amount) * n
     return sums
@@ -59,14 +59,14 @@ def failure_combinations(frame: pl.DataFrame) -> pl.DataFrame:
     """(measure, criteria failed, how many) of the ineligible results. The failed criteria follow
     from the statuses, so results are grouped by their statuses (a string: grouping by the list
     itself costs ~40 times more); results stored before statuses, by their failed list."""
-    failing = frame.filter(pl.col("failed").list.len() > 0)
-    by_statuses = (
+    failing = frame.lazy().select("measure_id", "statuses", "failed").filter(pl.col("failed").list.len() > 0)
+    by_statuses = collect(
         failing.filter(pl.col("statuses").is_not_null())
         .group_by("measure_id", "statuses")
         .agg(pl.col("failed").first(), pl.len())
         .select("measure_id", "failed", "len")
     )
-    older = failing.filter(pl.col("statuses").is_null())
+    older = collect(failing.filter(pl.col("statuses").is_null()))
     if older.height == 0:
         return by_statuses
     by_list = (
@@ -106,18 +106,18 @@ def report(
     if measure:
         frame = frame.filter(pl.col("measure_id") == measure)
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for mid, outcome, n in frame.group_by("measure_id", "outcome").len().iter_rows():
+    for mid, outcome, n in collect(frame.lazy().group_by("measure_id", "outcome").len()).iter_rows():
         counts[mid][outcome] = n
-    applicants = dict(frame.group_by("measure_id").agg(pl.col("row").n_unique()).iter_rows())
+    applicants = dict(collect(frame.lazy().group_by("measure_id").agg(pl.col("row").n_unique())).iter_rows())
     combos: dict[str, Counter[frozenset[str]]] = defaultdict(Counter)
     for mid, failed, n in failure_combinations(frame).iter_rows():
         combos[mid][frozenset(failed)] += n
     districts: dict[str, dict[str | None, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
-    regions = rows_frame(db, run).select("row", "region_code")
-    by_region = frame.select("row", "measure_id", "outcome").join(regions, on="row", how="left")
-    for mid, region, outcome, n in (
-        by_region.group_by("measure_id", "region_code", "outcome").len().iter_rows()
-    ):
+    regions = rows_frame(db, run).lazy().select("row", "region_code")
+    by_region = frame.lazy().select("row", "measure_id", "outcome").join(regions, on="row", how="left")
+    for mid, region, outcome, n in collect(
+        by_region.group_by("measure_id", "region_code", "outcome").len()
+    ).iter_rows():
         districts[mid][region][outcome] = n
     sums = benefit_sums(frame)
     approved = approved_sums(db, run.id, measure)

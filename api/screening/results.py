@@ -16,7 +16,7 @@ from ..errors import Invalid, NotFound
 from .models import ReviewDecision, ScreeningRow, ScreeningRun
 from .regions import region_name
 from .review import decision_public
-from .store import results_frame, row_results, rows_frame, source_of, stored_profile
+from .store import collect, results_frame, row_results, rows_frame, source_of, stored_profile
 from .wording import engine_of, missing_labels, outcome_label, population, subject_kind, with_reasons
 from .work import Evaluators
 
@@ -102,7 +102,8 @@ def query_results(
     limit: int,
     offset: int,
 ) -> tuple[list[dict[str, Any]], int]:
-    f = results_frame(db, run)
+    # lazily: a filter is not copied whole to count it and take a page of it
+    f = results_frame(db, run).lazy()
     rows = rows_frame(db, run)
     if measure:
         f = f.filter(pl.col("measure_id") == measure)
@@ -117,8 +118,9 @@ def query_results(
             chosen = chosen.filter(pl.col("region_code") == region_code)
         if credit_code:
             chosen = chosen.filter(pl.col("credit_code") == credit_code)
-        f = f.join(chosen.select("row"), on="row", how="semi", maintain_order="left")
-    return items_of(f.slice(offset, limit), run, evaluators, lang, rows), f.height
+        f = f.join(chosen.select("row").lazy(), on="row", how="semi", maintain_order="left")
+    total = collect(f.select(pl.len())).item()
+    return items_of(collect(f.slice(offset, limit)), run, evaluators, lang, rows), total
 
 
 def list_errors(db: Session, run: ScreeningRun, limit: int, offset: int) -> tuple[list[dict[str, Any]], int]:

@@ -128,6 +128,12 @@ def _done_key(db: Session, run_id: str) -> tuple:
     return (n, last)
 
 
+def collect(query: pl.LazyFrame) -> pl.DataFrame:
+    """A query on a run's frames, by Polars' streaming engine: in memory, one group-by of a
+    100,000-row run's 1.4 million verdicts took ~370 MB for its hash tables; streamed, a few MB."""
+    return query.collect(engine="streaming")
+
+
 def results_frame(db: Session, run: ScreeningRun) -> pl.DataFrame:
     """Every stored verdict of a run (its chunks done so far), ordered by row."""
 
@@ -144,7 +150,11 @@ def results_frame(db: Session, run: ScreeningRun) -> pl.DataFrame:
         parts = [from_parquet(b) for b in blobs if b]
         if not parts:
             return empty_results()
-        return pl.concat([results_of(p) for p in parts], how="vertical", rechunk=True)
+        # the chunks stay chunks: copying them into one (rechunk), or casting columns that already
+        # have their type, doubled the service's memory for a 100,000-row run (+550 MB, not +300)
+        return pl.concat(
+            [p if dict(p.schema) == RESULTS else results_of(p) for p in parts], how="vertical", rechunk=False
+        )
 
     return FRAMES.get(("results", run.id, *_done_key(db, run.id)), load)
 
